@@ -1,0 +1,1 @@
+"""Read TensorBoard projector logdirs and TensorFlow checkpoints without TensorFlow."""
