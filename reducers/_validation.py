@@ -20,8 +20,10 @@ def check_embedding(X: object, *, min_samples: int = 2, name: str = "X") -> np.n
     if arr.shape[1] < 1:
         raise ValueError(f"`{name}` needs at least 1 column, got {arr.shape[1]}")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"`{name}` contains NaN or infinite values")
+    # Row chunks keep the temporary boolean mask small for memory-mapped inputs.
+    for start in range(0, arr.shape[0], 65536):
+        if not np.isfinite(arr[start : start + 65536]).all():
+            raise ValueError(f"`{name}` contains NaN or infinite values")
     return arr
 
 

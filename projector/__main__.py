@@ -1,0 +1,5 @@
+import sys
+
+from projector.cli import main
+
+sys.exit(main())

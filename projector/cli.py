@@ -1,0 +1,236 @@
+"""The `projector` command: serve, load, project."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import socket
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from projector import __version__
+from projector.errors import ProjectorError
+from projector.settings import DEFAULT_MAX_UPLOAD_MB, Settings, default_data_dir
+
+
+class CommandError(Exception):
+    """A user mistake: printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="projector", description="Embedding projector: PCA, t-SNE and UMAP of your embeddings.")
+    parser.add_argument("--version", action="version", version=f"projector {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API and the web client")
+    serve.add_argument("--data-dir", type=Path, default=None, help="where datasets live (default $PROJECTOR_DATA_DIR or ~/.projector)")
+    serve.add_argument("--logdir", type=Path, default=None, help="list the TensorBoard projector runs under this folder")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=6006, help="0 picks a free port")
+    serve.add_argument("--no-demo", action="store_true", help="do not add the demo dataset to an empty data dir")
+    serve.add_argument("--token", default=None, help="require `Authorization: Bearer TOKEN` for changes")
+    serve.add_argument("--protect-reads", action="store_true", help="with --token, require it for reads too")
+    serve.add_argument("--max-upload-mb", type=int, default=DEFAULT_MAX_UPLOAD_MB)
+    serve.add_argument("--workers", type=int, default=1, help="projection jobs that run at once")
+    serve.add_argument("--cors-origin", action="append", default=[], help="allow browser requests from this origin")
+
+    load = commands.add_parser("load", help="import a file into the data dir; prints the dataset id")
+    load.add_argument("path", type=Path)
+    load.add_argument("--metadata", type=Path, default=None, help="metadata TSV")
+    load.add_argument("--sprite", type=Path, default=None, help="sprite PNG")
+    load.add_argument("--sprite-dim", default=None, help="W,H of one thumbnail")
+    load.add_argument("--name", default=None)
+    load.add_argument("--member", default=None, help="array name inside an .npz or .safetensors")
+    load.add_argument("--data-dir", type=Path, default=None)
+
+    project = commands.add_parser("project", help="run one projection and write its coordinates")
+    project.add_argument("dataset", help="dataset id or name")
+    project.add_argument("--method", required=True, choices=["pca", "tsne", "umap"])
+    project.add_argument("--dims", type=int, default=2, choices=[2, 3])
+    project.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    project.add_argument("--out", type=Path, default=None, help="write the coordinates here (.npy, float32)")
+    project.add_argument("--data-dir", type=Path, default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"serve": cmd_serve, "load": cmd_load, "project": cmd_project}[args.command](args)
+    except (ProjectorError, CommandError) as exc:
+        print(f"projector: error: {getattr(exc, 'detail', exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"projector: error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("projector: interrupted", file=sys.stderr)
+        return 130
+
+
+# -- serve ----------------------------------------------------------------------------------------
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from projector.app import create_app
+
+    if args.max_upload_mb < 1:
+        raise CommandError("--max-upload-mb must be at least 1")
+    if args.logdir is not None and not args.logdir.is_dir():
+        raise CommandError(f"--logdir {args.logdir} is not a folder")
+    settings = Settings(
+        data_dir=args.data_dir or default_data_dir(),
+        logdir=args.logdir,
+        host=args.host,
+        port=args.port,
+        demo=not args.no_demo,
+        token=args.token,
+        protect_reads=args.protect_reads,
+        max_upload_bytes=args.max_upload_mb * 1024 * 1024,
+        job_workers=max(1, args.workers),
+        cors_origins=tuple(args.cors_origin),
+    )
+    if not _is_loopback(args.host) and not args.token:
+        print(f"projector: warning: serving on {args.host} without --token; anyone who can reach it can change data", file=sys.stderr)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    port = sock.getsockname()[1]
+    shown_host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                print(f"projector serving at http://{shown_host}:{port}/", flush=True)
+
+    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on", timeout_keep_alive=5)
+    AnnouncingServer(config).run(sockets=[sock])
+    return 0
+
+
+# -- load -----------------------------------------------------------------------------------------
+
+
+def _progress_bar(total: int, unit: str, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, disable=None, leave=False, unit_scale=True)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from projector.ingest import clean_name, ingest
+    from projector.readers import read_tensor
+    from projector.sprite import parse_sprite_dim
+    from projector.store import Store
+
+    path: Path = args.path
+    if path.is_dir() or Path(f"{path}.index").exists() or path.suffix == ".index":
+        raise CommandError(f"{path}: TensorBoard log dirs and checkpoints are read with `projector serve --logdir` (import not supported yet)")
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file")
+    metadata = args.metadata.read_bytes() if args.metadata else None
+    store = Store(args.data_dir or default_data_dir())
+    array = read_tensor(path, member=args.member)
+    with _progress_bar(array.shape[0], "rows", f"loading {path.name}") as bar:
+        dataset = ingest(
+            store,
+            name=clean_name(args.name, path.stem),
+            source="upload",
+            array=array,
+            metadata=metadata,
+            sprite_file=args.sprite,
+            sprite_dim=parse_sprite_dim(args.sprite_dim) if args.sprite_dim else None,
+            progress=bar.update,
+        )
+    print(f"loaded {dataset['name']!r}: {dataset['n']} × {dataset['dim']}, columns {dataset['columns']}", file=sys.stderr)
+    print(dataset["id"])
+    return 0
+
+
+# -- project --------------------------------------------------------------------------------------
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise CommandError(f"--param takes KEY=VALUE, got {pair!r}")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+class BarReporter:
+    """Shows a running projection's progress on a tqdm bar."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def progress(self, fraction: float, iteration: int = 0) -> None:
+        self.bar.n = round(fraction * 1000)
+        if iteration:
+            self.bar.set_postfix_str(f"iteration {iteration}", refresh=False)
+        self.bar.refresh()
+
+    def frame(self, coords: np.ndarray, iteration: int) -> None:
+        pass
+
+    def cancelled(self) -> bool:
+        return False
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    from projector.methods import check_dims, get_method
+    from projector.projection import execute
+    from projector.store import Store
+
+    store = Store(args.data_dir or default_data_dir())
+    dataset = store.find_dataset(args.dataset)
+    method = get_method(args.method)
+    dims = check_dims(args.dims)
+    params = method.normalize(dims, parse_params(args.param), dataset["n"], dataset["dim"])
+    projection, _ = store.claim_projection(dataset["id"], method.name, dims, params)
+    pid = projection["id"]
+    out = store.coords_path(pid)
+    if projection["status"] != "done":
+        store.update_projection(pid, status="running")
+        try:
+            with _progress_bar(1000, "", f"{method.title} {dims}D of {dataset['name']}") as bar:
+                extras = execute(store.dataset_dir(dataset["id"]) / "tensor.npy", method.name, dims, params, out, BarReporter(bar))
+        except BaseException as exc:
+            cancelled = isinstance(exc, KeyboardInterrupt)
+            store.update_projection(pid, status="cancelled" if cancelled else "failed", error=None if cancelled else str(exc))
+            raise
+        store.update_projection(pid, status="done", progress=1.0, result=extras)
+        print(f"{method.title} {dims}D done (projection {pid})", file=sys.stderr)
+    else:
+        print(f"{method.title} {dims}D served from the cache (projection {pid})", file=sys.stderr)
+    if args.out is not None:
+        coords = np.load(out)
+        np.save(args.out, coords)
+        print(f"wrote {coords.shape[0]} × {coords.shape[1]} float32 to {args.out}", file=sys.stderr)
+    print(pid)
+    return 0

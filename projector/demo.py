@@ -1,0 +1,47 @@
+"""The built-in demo dataset: scikit-learn's handwritten digits with their 8×8 thumbnails."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from projector.ingest import ingest
+from projector.metadata import Metadata
+from projector.sprite import write_png
+from projector.store import Store
+
+DEMO_NAME = "digits (demo)"
+
+
+def digits_sprite(images: np.ndarray) -> np.ndarray:
+    """Tile (n, 8, 8) images in 0..16 into one square grey atlas, white digits on black."""
+    n, height, width = images.shape
+    per_row = math.ceil(math.sqrt(n))
+    atlas = np.zeros((per_row * height, per_row * width), dtype=np.uint8)
+    for i, image in enumerate(images):
+        row, col = divmod(i, per_row)
+        atlas[row * height : (row + 1) * height, col * width : (col + 1) * width] = image * (255 / 16)
+    return atlas
+
+
+def add_demo(store: Store) -> dict[str, Any]:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    sprite = store.temp_path("demo-sprite")
+    write_png(sprite, digits_sprite(digits.images))
+    try:
+        metadata = Metadata(["label"], [[str(int(t))] for t in digits.target])
+        return ingest(
+            store,
+            name=DEMO_NAME,
+            source="demo",
+            array=digits.data.astype(np.float32),
+            metadata=metadata,
+            sprite_file=sprite,
+            sprite_dim=(8, 8),
+        )
+    finally:
+        sprite.unlink(missing_ok=True)

@@ -1,0 +1,73 @@
+"""Small request helpers shared by the handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from projector.errors import InvalidInput, InvalidParameter
+from projector.jobs import JobManager
+from projector.settings import Settings
+from projector.store import Store
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def jobs(request: Request) -> JobManager:
+    return request.app.state.jobs  # type: ignore[no-any-return]
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def int_query(request: Request, name: str, default: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        if default is None:
+            raise InvalidParameter(f"query parameter `{name}` is required")
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidParameter(f"query parameter `{name}` must be an integer, got {raw!r}") from None
+
+
+def bool_query(request: Request, name: str, default: bool = False) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise InvalidParameter(f"query parameter `{name}` must be true or false, got {raw!r}")
+
+
+async def json_body(request: Request) -> Any:
+    body = await request.body()
+    if len(body) > 1024 * 1024:
+        raise InvalidParameter("the JSON body is larger than 1 MiB", status=413, code="payload_too_large")
+    try:
+        return orjson.loads(body or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}", code="invalid_json") from None
+
+
+def array_response(data: bytes, shape: tuple[int, ...], iteration: int | None = None) -> Response:
+    headers = {"X-Shape": ",".join(str(s) for s in shape), "Cache-Control": "no-store"}
+    if iteration is not None:
+        headers["X-Iteration"] = str(iteration)
+    return Response(data, media_type="application/octet-stream", headers=headers)

@@ -1,0 +1,130 @@
+"""Dataset routes: list, upload, read, delete."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response, StreamingResponse
+
+from projector.errors import InvalidInput, NotFound
+from projector.handlers._request import JSONResponse, jobs, settings, store
+from projector.ingest import clean_name, ingest
+from projector.sprite import parse_sprite_dim
+from projector.uploads import receive_body, receive_multipart
+
+RAW_FORMATS = {
+    "application/x-npy": "npy",
+    "application/npy": "npy",
+    "text/tab-separated-values": "tsv",
+    "text/plain": "tsv",
+    "application/zip": "npz",
+    "application/x-npz": "npz",
+    "application/x-safetensors": "safetensors",
+}
+TENSOR_CHUNK_ROWS = 16384
+
+
+async def list_datasets(request: Request) -> Response:
+    return JSONResponse(store(request).list_datasets())
+
+
+async def get_dataset(request: Request) -> Response:
+    return JSONResponse(store(request).get_dataset(request.path_params["id"]))
+
+
+async def create_dataset(request: Request) -> Response:
+    """Upload a tensor as a raw body (npy, tsv, npz, safetensors) or as multipart parts."""
+    db = store(request)
+    limit = settings(request).max_upload_bytes
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    folder = db.temp_path("upload")
+    folder.mkdir()
+    try:
+        name = request.query_params.get("name")
+        metadata = sprite = sprite_dim = None
+        if content_type == "multipart/form-data":
+            parts = await receive_multipart(request, folder, limit)
+            if "tensor" not in parts:
+                raise InvalidInput("the multipart body needs a part named `tensor`", code="missing_tensor")
+            tensor = parts["tensor"]
+            if tensor.size == 0:
+                raise InvalidInput("the `tensor` part is empty", code="empty_body")
+            tensor_file, fmt = tensor.path, None
+            if "metadata" in parts:
+                metadata = parts["metadata"].path.read_bytes()  # type: ignore[union-attr]
+            if "sprite" in parts:
+                sprite = parts["sprite"].path
+            if "sprite_dim" in parts:
+                sprite_dim = parse_sprite_dim(parts["sprite_dim"].value.decode("utf-8", "replace"))
+            if "name" in parts and not name:
+                name = parts["name"].value.decode("utf-8", "replace")
+            fallback = tensor.filename or "upload"
+        elif content_type in RAW_FORMATS or content_type in ("application/octet-stream", ""):
+            tensor_file = folder / "body"
+            await receive_body(request, tensor_file, limit)
+            fmt = RAW_FORMATS.get(content_type)
+            fallback = "upload"
+        else:
+            raise InvalidInput(
+                f"unsupported Content-Type {content_type!r}; send application/x-npy, text/tab-separated-values"
+                " or multipart/form-data",
+                code="unsupported_media_type",
+                status=415,
+            )
+        dataset = await run_in_threadpool(
+            ingest,
+            db,
+            name=clean_name(name, fallback),
+            source="upload",
+            tensor_file=tensor_file,
+            fmt=fmt,
+            member=request.query_params.get("member"),
+            metadata=metadata,
+            sprite_file=sprite,
+            sprite_dim=sprite_dim,
+            consume=True,
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return JSONResponse(dataset, status_code=201)
+
+
+async def delete_dataset(request: Request) -> Response:
+    db = store(request)
+    dataset_id = request.path_params["id"]
+    db.get_dataset(dataset_id)
+    for projection in db.projections_for(dataset_id):
+        jobs(request).cancel(projection["id"])
+    await run_in_threadpool(db.delete_dataset, dataset_id)
+    return Response(status_code=204)
+
+
+async def get_tensor(request: Request) -> Response:
+    X = store(request).tensor(request.path_params["id"])
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for start in range(0, X.shape[0], TENSOR_CHUNK_ROWS):
+            yield np.ascontiguousarray(X[start : start + TENSOR_CHUNK_ROWS], dtype="<f4").tobytes()
+
+    headers = {"X-Shape": f"{X.shape[0]},{X.shape[1]}", "Content-Length": str(X.shape[0] * X.shape[1] * 4)}
+    return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
+
+
+async def get_metadata(request: Request) -> Response:
+    db = store(request)
+    dataset_id = request.path_params["id"]
+    db.get_dataset(dataset_id)
+    return FileResponse(db.metadata_path(dataset_id), media_type="application/json")
+
+
+async def get_sprite(request: Request) -> Response:
+    db = store(request)
+    dataset = db.get_dataset(request.path_params["id"])
+    path = db.sprite_path(dataset["id"])
+    if path is None or dataset["sprite"] is None:
+        raise NotFound(f"dataset {dataset['id']!r} has no sprite", code="no_sprite")
+    width, height = dataset["sprite"]["dim"]
+    return FileResponse(path, media_type="image/png", headers={"X-Sprite-Dim": f"{width},{height}"})

@@ -1,0 +1,55 @@
+"""Lookups in a dataset: nearest neighbours of a point, and metadata search."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from projector.errors import InvalidParameter
+from projector.handlers._request import JSONResponse, bool_query, int_query, store
+from projector.neighbors import nearest
+from projector.search import find_row, search
+
+MAX_SEARCH_LIMIT = 1_000_000
+
+
+async def neighbors(request: Request) -> Response:
+    db = store(request)
+    dataset_id = db.get_dataset(request.path_params["id"])["id"]
+    query = request.query_params
+    k = int_query(request, "k", 10)
+    metric = query.get("metric", "cosine")
+    if "index" in query:
+        index = int_query(request, "index")
+    elif "column" in query and "value" in query:
+        metadata = await run_in_threadpool(db.metadata, dataset_id)
+        index = await run_in_threadpool(find_row, metadata, query["column"], query["value"])
+    else:
+        raise InvalidParameter("give `index`, or `column` and `value`")
+    found = await run_in_threadpool(nearest, db, dataset_id, index, k, metric)
+    metadata = await run_in_threadpool(db.metadata, dataset_id)
+    return JSONResponse(
+        {
+            "query": {"index": index, "row": metadata.rows[index]},
+            "metric": metric,
+            "k": k,
+            "neighbors": [{"index": i, "distance": d} for i, d in found],
+        }
+    )
+
+
+async def search_metadata(request: Request) -> Response:
+    db = store(request)
+    dataset_id = db.get_dataset(request.path_params["id"])["id"]
+    pattern = request.query_params.get("q")
+    if pattern is None:
+        raise InvalidParameter("query parameter `q` (a regular expression) is required")
+    limit = int_query(request, "limit", 1000)
+    if not 0 <= limit <= MAX_SEARCH_LIMIT:
+        raise InvalidParameter(f"`limit` must be between 0 and {MAX_SEARCH_LIMIT}, got {limit}")
+    column = request.query_params.get("column") or None
+    ignore_case = bool_query(request, "ignore_case")
+    metadata = await run_in_threadpool(db.metadata, dataset_id)
+    count, indices = await run_in_threadpool(search, metadata, pattern, column, limit, ignore_case)
+    return JSONResponse({"count": count, "indices": indices, "truncated": count > len(indices)})

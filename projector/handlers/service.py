@@ -1,0 +1,23 @@
+"""Service routes: health, the OpenAPI document, the methods on offer."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from projector import __version__
+from projector.handlers._request import JSONResponse
+from projector.methods import describe_methods
+from projector.openapi import openapi_document
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
+
+
+async def methods(request: Request) -> Response:
+    return JSONResponse(describe_methods())

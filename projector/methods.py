@@ -1,0 +1,255 @@
+"""The projection methods the service offers: their parameters, validation and how to run them.
+
+Parameters are normalised (defaults filled in, types coerced) before anything is cached, so
+`{}` and `{"perplexity": 30}` name the same projection.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+from projector.errors import InvalidParameter
+
+
+class Reporter(Protocol):
+    """Where a running projection reports to: progress, live frames, and whether to stop."""
+
+    def progress(self, fraction: float, iteration: int = 0) -> None: ...
+
+    def frame(self, coords: np.ndarray, iteration: int) -> None: ...
+
+    def cancelled(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # "int", "float", "choice", "int_list", "float_or_auto"
+    default: Any
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+    def coerce(self, value: Any) -> Any:
+        def fail(rule: str) -> InvalidParameter:
+            return InvalidParameter(f"parameter `{self.name}` {rule}, got {value!r}")
+
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise fail(f"must be one of {list(self.choices)}")
+            return value
+        if self.kind == "float_or_auto" and value == "auto":
+            return value
+        if self.kind == "int_list":
+            if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+                raise fail("must be a list of integers")
+            for item in value:
+                self._check_range(item, fail)
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail("must be a number")
+        if self.kind == "int":
+            if float(value) != int(value):
+                raise fail("must be an integer")
+            value = int(value)
+        else:
+            value = float(value)
+            if not np.isfinite(value):
+                raise fail("must be finite")
+        self._check_range(value, fail)
+        return value
+
+    def _check_range(self, value: float, fail: Callable[[str], InvalidParameter]) -> None:
+        if self.minimum is not None and value < self.minimum:
+            raise fail(f"must be at least {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise fail(f"must be at most {self.maximum}")
+
+    def describe(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"type": self.kind, "default": self.default, "doc": self.doc}
+        if self.minimum is not None:
+            info["minimum"] = self.minimum
+        if self.maximum is not None:
+            info["maximum"] = self.maximum
+        if self.choices:
+            info["choices"] = list(self.choices)
+        return info
+
+
+Result = tuple[np.ndarray, dict[str, Any]]
+Runner = Callable[[np.ndarray, int, dict[str, Any], Reporter], Result]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    title: str
+    params: tuple[Param, ...]
+    run: Runner
+    module: str  # the reducers module it needs; absent means the method is not available yet
+
+    def available(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+    def normalize(self, dims: int, params: dict[str, Any], n: int, dim: int) -> dict[str, Any]:
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise InvalidParameter(f"unknown parameter(s) {unknown} for {self.name}; known: {sorted(known)}")
+        values = {name: p.coerce(params[name]) if name in params else p.default for name, p in known.items()}
+        return CHECKS[self.name](values, dims, n, dim)
+
+
+# -- PCA ------------------------------------------------------------------------------------------
+
+PCA_REPORTED = 10  # components whose explained variance the page can show
+
+
+def _check_pca(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str, Any]:
+    limit = min(n, dim)
+    components = values["components"] if values["components"] is not None else list(range(dims))
+    if len(components) != dims:
+        raise InvalidParameter(f"parameter `components` needs {dims} entries (one per axis), got {components!r}")
+    if max(components) >= limit:
+        raise InvalidParameter(f"parameter `components` entries must be below {limit} for a {n} × {dim} tensor")
+    values["components"] = components
+    return values
+
+
+def _run_pca(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter) -> Result:
+    from reducers import PCA
+
+    components = params["components"]
+    k = max(max(components) + 1, min(PCA_REPORTED, *X.shape))
+    reporter.progress(0.05)
+    pca = PCA(n_components=k, random_state=0).fit(X)
+    reporter.progress(0.6)
+    coords = np.ascontiguousarray(pca.transform(X)[:, components])
+    ratios = pca.explained_variance_ratio_
+    return coords, {
+        "explained_variance_ratio": [float(ratios[c]) for c in components],
+        "explained_variance_ratio_all": [float(r) for r in ratios[:PCA_REPORTED]],
+    }
+
+
+# -- t-SNE ----------------------------------------------------------------------------------------
+
+
+def _check_tsne(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str, Any]:
+    if 3 * values["perplexity"] >= n - 1:
+        raise InvalidParameter(
+            f"parameter `perplexity` must be below (n - 1) / 3 = {(n - 1) / 3:g} for {n} points, got {values['perplexity']:g}"
+        )
+    if values["exaggeration_iter"] >= values["n_iter"]:
+        raise InvalidParameter("parameter `exaggeration_iter` must be smaller than `n_iter`")
+    return values
+
+
+def _iterative_callback(reporter: Reporter, total: int) -> Callable[[int, np.ndarray, Any], bool]:
+    def callback(iteration: int, coords: np.ndarray, _loss: Any = None) -> bool:
+        reporter.frame(coords, iteration)
+        reporter.progress(min(iteration / max(total, 1), 1.0), iteration)
+        return reporter.cancelled()
+
+    return callback
+
+
+def _run_tsne(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter) -> Result:
+    from reducers import TSNE
+
+    tsne = TSNE(n_components=dims, callback=_iterative_callback(reporter, params["n_iter"]), callback_every=10, **params)
+    coords = tsne.fit_transform(X)
+    return coords, {"kl_divergence": float(getattr(tsne, "kl_divergence_", float("nan")))}
+
+
+# -- UMAP -----------------------------------------------------------------------------------------
+
+
+def _check_umap(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str, Any]:
+    if values["n_neighbors"] >= n:
+        raise InvalidParameter(f"parameter `n_neighbors` must be below the number of points ({n})")
+    return values
+
+
+def _run_umap(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter) -> Result:
+    from reducers import UMAP
+
+    epochs = params["n_epochs"] or (500 if X.shape[0] <= 10000 else 200)  # umap-learn's own default
+    kwargs = {**params, "n_epochs": params["n_epochs"] or None}
+    umap = UMAP(n_components=dims, callback=_iterative_callback(reporter, epochs), callback_every=10, **kwargs)
+    return umap.fit_transform(X), {}
+
+
+METRIC = Param("metric", "choice", "euclidean", choices=("euclidean", "cosine"), doc="distance in the input space")
+SEED = Param("random_state", "int", 0, minimum=0, maximum=2**32 - 1, doc="seed; the same seed gives the same layout")
+
+METHODS: dict[str, Method] = {
+    "pca": Method(
+        "pca",
+        "PCA",
+        (Param("components", "int_list", None, minimum=0, maximum=99, doc="principal component (0-based) per axis"),),
+        _run_pca,
+        "reducers.pca",
+    ),
+    "tsne": Method(
+        "tsne",
+        "t-SNE",
+        (
+            Param("perplexity", "float", 30.0, minimum=2.0, maximum=500.0, doc="effective number of neighbours"),
+            Param("learning_rate", "float_or_auto", "auto", minimum=1e-3, doc="'auto' scales with n"),
+            Param("n_iter", "int", 750, minimum=50, maximum=10000, doc="iterations, exaggeration phase included"),
+            Param("early_exaggeration", "float", 12.0, minimum=1.0, maximum=100.0),
+            Param("exaggeration_iter", "int", 250, minimum=0, maximum=5000),
+            METRIC,
+            Param("init", "choice", "pca", choices=("pca", "random")),
+            SEED,
+        ),
+        _run_tsne,
+        "reducers.tsne",
+    ),
+    "umap": Method(
+        "umap",
+        "UMAP",
+        (
+            Param("n_neighbors", "int", 15, minimum=2, maximum=200, doc="size of the local neighbourhood"),
+            Param("min_dist", "float", 0.1, minimum=0.0, maximum=1.0, doc="how tightly points pack"),
+            Param("n_epochs", "int", 0, minimum=0, maximum=5000, doc="0 lets UMAP choose"),
+            METRIC,
+            SEED,
+        ),
+        _run_umap,
+        "reducers.umap_adapter",
+    ),
+}
+CHECKS: dict[str, Callable[[dict[str, Any], int, int, int], dict[str, Any]]] = {
+    "pca": _check_pca,
+    "tsne": _check_tsne,
+    "umap": _check_umap,
+}
+
+
+def get_method(name: Any) -> Method:
+    method = METHODS.get(name) if isinstance(name, str) else None
+    if method is None:
+        raise InvalidParameter(f"unknown method {name!r}; choose one of {sorted(METHODS)}", code="unknown_method")
+    if not method.available():
+        raise InvalidParameter(f"method {name!r} is not available in this build yet", code="method_unavailable")
+    return method
+
+
+def check_dims(dims: Any) -> int:
+    if isinstance(dims, bool) or dims not in (2, 3):
+        raise InvalidParameter(f"`dims` must be 2 or 3, got {dims!r}")
+    return int(dims)
+
+
+def describe_methods() -> dict[str, Any]:
+    return {
+        name: {"title": m.title, "available": m.available(), "dims": [2, 3], "params": {p.name: p.describe() for p in m.params}}
+        for name, m in METHODS.items()
+    }

@@ -1,0 +1,114 @@
+"""The one route table: each endpoint with its handler and what the OpenAPI document says of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from projector.handlers import datasets, lookup, projections, service
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    query: tuple[tuple[str, str, str], ...] = ()  # (name, type, description)
+    body: dict[str, Any] | None = None  # media type → schema
+    responses: dict[str, str] = field(default_factory=lambda: {"200": "OK"})
+    binary: bool = False  # the 200 body is raw little-endian float32
+
+
+DATASET_QUERY = (("name", "string", "a display name for the new dataset"), ("member", "string", "array to read from an .npz or .safetensors with several"))
+TENSOR_BODY = {
+    "application/x-npy": {"type": "string", "format": "binary"},
+    "text/tab-separated-values": {"type": "string"},
+    "multipart/form-data": {
+        "type": "object",
+        "properties": {
+            "tensor": {"type": "string", "format": "binary", "description": "npy, npz, tsv or safetensors"},
+            "metadata": {"type": "string", "format": "binary", "description": "metadata TSV"},
+            "sprite": {"type": "string", "format": "binary", "description": "PNG atlas of thumbnails"},
+            "sprite_dim": {"type": "string", "description": "W,H of one thumbnail in pixels"},
+        },
+        "required": ["tensor"],
+    },
+}
+PROJECTION_BODY = {
+    "application/json": {
+        "type": "object",
+        "properties": {
+            "method": {"type": "string", "enum": ["pca", "tsne", "umap"]},
+            "dims": {"type": "integer", "enum": [2, 3]},
+            "params": {"type": "object", "description": "see GET /api/methods"},
+        },
+        "required": ["method"],
+    }
+}
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("GET", "/api/health", service.health, "Service health and version"),
+    Endpoint("GET", "/api/openapi.json", service.openapi, "This document"),
+    Endpoint("GET", "/api/methods", service.methods, "Projection methods with their parameters, defaults and ranges"),
+    Endpoint("GET", "/api/datasets", datasets.list_datasets, "All datasets"),
+    Endpoint(
+        "POST", "/api/datasets", datasets.create_dataset, "Upload a dataset", DATASET_QUERY, TENSOR_BODY,
+        {"201": "the new dataset", "400": "invalid tensor, metadata or sprite", "413": "body too large", "415": "unsupported Content-Type"},
+    ),  # fmt: skip
+    Endpoint("GET", "/api/datasets/{id}", datasets.get_dataset, "One dataset", responses={"200": "OK", "404": "no such dataset"}),
+    Endpoint("DELETE", "/api/datasets/{id}", datasets.delete_dataset, "Delete a dataset and its projections", responses={"204": "deleted", "404": "no such dataset"}),
+    Endpoint("GET", "/api/datasets/{id}/tensor", datasets.get_tensor, "The tensor, n × dim float32 (header X-Shape)", binary=True),
+    Endpoint("GET", "/api/datasets/{id}/metadata", datasets.get_metadata, "Metadata as {columns, rows} in tensor row order"),
+    Endpoint("GET", "/api/datasets/{id}/sprite", datasets.get_sprite, "The sprite PNG (header X-Sprite-Dim)", responses={"200": "PNG", "404": "no sprite"}),
+    Endpoint("GET", "/api/datasets/{id}/projections", projections.list_projections, "The dataset's projections"),
+    Endpoint(
+        "POST", "/api/datasets/{id}/projections", projections.create_projection, "Request a projection (cached by method, dims and params)",
+        body=PROJECTION_BODY, responses={"200": "already done", "202": "queued or running", "422": "bad parameters"},
+    ),  # fmt: skip
+    Endpoint(
+        "GET", "/api/datasets/{id}/neighbors", lookup.neighbors, "Exact k nearest neighbours of a point in the original space",
+        (("index", "integer", "row of the query point"), ("column", "string", "look the query point up by this column"),
+         ("value", "string", "... equal to this value (first match)"), ("k", "integer", "default 10"),
+         ("metric", "string", "cosine (default) or euclidean")),
+    ),  # fmt: skip
+    Endpoint(
+        "GET", "/api/datasets/{id}/search", lookup.search_metadata, "Rows whose metadata matches a regular expression",
+        (("q", "string", "regular expression (Python re.search)"), ("column", "string", "default: all columns"),
+         ("limit", "integer", "at most this many indices (default 1000)"), ("ignore_case", "boolean", "default false")),
+        responses={"200": "OK", "400": "invalid regular expression"},
+    ),  # fmt: skip
+    Endpoint("GET", "/api/projections/{pid}", projections.get_projection, "A projection's status, progress and results"),
+    Endpoint(
+        "GET", "/api/projections/{pid}/coords", projections.get_coords, "Coordinates, n × dims float32 (latest frame while running)",
+        responses={"200": "float32 (headers X-Shape, X-Iteration)", "409": "no coordinates yet, or the job failed"}, binary=True,
+    ),  # fmt: skip
+    Endpoint("GET", "/api/projections/{pid}/events", projections.projection_events, "Server-Sent Events of progress until the job ends"),
+    Endpoint("DELETE", "/api/projections/{pid}", projections.cancel_projection, "Cancel a queued or running projection"),
+)
+
+
+def starlette_routes() -> list[Route]:
+    by_path: dict[str, dict[str, Handler]] = {}
+    for endpoint in ENDPOINTS:
+        by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint.handler
+    routes = []
+    for path, handlers in by_path.items():
+        routes.append(Route(path, _dispatch(handlers), methods=list(handlers)))
+    return routes
+
+
+def _dispatch(handlers: dict[str, Handler]) -> Handler:
+    if len(handlers) == 1:
+        return next(iter(handlers.values()))
+
+    async def endpoint(request: Request) -> Response:
+        return await handlers[request.method if request.method != "HEAD" else "GET"](request)
+
+    return endpoint

@@ -1,0 +1,358 @@
+"""The data dir: an SQLite catalog of datasets and projections, and the files behind it.
+
+Layout::
+
+    DATA/catalog.sqlite            datasets and projections (WAL)
+    DATA/datasets/<id>/            tensor.npy (float32), metadata.json, sprite.png, derived caches
+    DATA/projections/<pid>.npy     finished coordinates (float32, n × dims)
+    DATA/tmp/                      uploads and datasets being written; emptied at start-up
+
+Every file is written under a temporary name and renamed; a dataset's catalog row is written
+last, so a crash at any point leaves nothing half-written listed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import orjson
+
+from projector.errors import NotFound
+from projector.metadata import Metadata, read_metadata_json
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ACTIVE_STATUSES = ("queued", "running")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    dim INTEGER NOT NULL,
+    columns TEXT NOT NULL,
+    column_types TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created TEXT NOT NULL,
+    sprite_dim TEXT
+);
+CREATE TABLE IF NOT EXISTS projections (
+    id TEXT PRIMARY KEY,
+    dataset TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    method TEXT NOT NULL,
+    dims INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    cache_key TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0,
+    iteration INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    result TEXT NOT NULL DEFAULT '{}',
+    created TEXT NOT NULL,
+    finished TEXT
+);
+CREATE INDEX IF NOT EXISTS projections_by_dataset ON projections(dataset);
+"""
+
+
+def utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def new_id() -> str:
+    return secrets.token_hex(6)
+
+
+def check_id(value: str, kind: str) -> str:
+    """Ids come from URLs: anything that is not a plain token is simply not found."""
+    if not ID_PATTERN.match(value):
+        raise NotFound(f"no {kind} with id {value!r}")
+    return value
+
+
+class Store:
+    """Datasets and projections under one data dir; safe to use from several threads."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir).expanduser().resolve()
+        self.datasets_dir = self.root / "datasets"
+        self.projections_dir = self.root / "projections"
+        self.tmp_dir = self.root / "tmp"
+        for folder in (self.datasets_dir, self.projections_dir, self.tmp_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.root / "catalog.sqlite", check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        self._tensors: dict[str, np.ndarray] = {}
+        self._metadata: OrderedDict[str, Metadata] = OrderedDict()
+        self._derived_locks: dict[tuple[str, str], threading.Lock] = {}
+
+    # -- start-up -----------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Drop what a crash left behind: temp files, unlisted dataset dirs, jobs stuck running.
+
+        Only the server calls this, at start-up: a CLI command running beside a live server must not.
+        """
+        for leftover in self.tmp_dir.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
+        listed = {row["id"] for row in self._query("SELECT id FROM datasets")}
+        for folder in self.datasets_dir.iterdir():
+            if folder.name not in listed:
+                shutil.rmtree(folder, ignore_errors=True)
+        for leftover in self.projections_dir.glob(".*"):
+            leftover.unlink(missing_ok=True)
+        self._execute(
+            "UPDATE projections SET status='failed', error=? WHERE status IN ('queued', 'running')",
+            ("interrupted: the server stopped before this projection finished; request it again",),
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- catalog helpers ----------------------------------------------------------------------
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _execute(self, sql: str, args: tuple[Any, ...] = ()) -> None:
+        with self._lock:
+            self._db.execute(sql, args)
+
+    # -- datasets -----------------------------------------------------------------------------
+
+    def staging_dir(self) -> Path:
+        """A fresh folder under tmp/ where a new dataset's files are written."""
+        path = self.tmp_dir / f"staging-{new_id()}"
+        path.mkdir()
+        return path
+
+    def temp_path(self, prefix: str) -> Path:
+        return self.tmp_dir / f"{prefix}-{new_id()}"
+
+    def commit_dataset(
+        self,
+        staging: Path,
+        *,
+        name: str,
+        n: int,
+        dim: int,
+        columns: list[str],
+        column_types: dict[str, str],
+        source: str,
+        sprite_dim: tuple[int, int] | None = None,
+    ) -> dict[str, Any]:
+        """Move a fully written staging folder into place, then list it in the catalog."""
+        dataset_id = new_id()
+        os.replace(staging, self.datasets_dir / dataset_id)
+        self._execute(
+            "INSERT INTO datasets (id, name, n, dim, columns, column_types, source, created, sprite_dim)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                dataset_id, name, n, dim, orjson.dumps(columns).decode(), orjson.dumps(column_types).decode(),
+                source, utc_now(), f"{sprite_dim[0]},{sprite_dim[1]}" if sprite_dim else None,
+            ),
+        )  # fmt: skip
+        return self.get_dataset(dataset_id)
+
+    @staticmethod
+    def _dataset_object(row: sqlite3.Row) -> dict[str, Any]:
+        sprite = None
+        if row["sprite_dim"]:
+            width, height = (int(v) for v in row["sprite_dim"].split(","))
+            sprite = {"dim": [width, height]}
+        return {
+            "id": row["id"],
+            "name": row["name"],
+            "n": row["n"],
+            "dim": row["dim"],
+            "columns": orjson.loads(row["columns"]),
+            "column_types": orjson.loads(row["column_types"]),
+            "source": row["source"],
+            "created": row["created"],
+            "sprite": sprite,
+        }
+
+    def list_datasets(self) -> list[dict[str, Any]]:
+        return [self._dataset_object(row) for row in self._query("SELECT * FROM datasets ORDER BY created, rowid")]
+
+    def get_dataset(self, dataset_id: str) -> dict[str, Any]:
+        rows = self._query("SELECT * FROM datasets WHERE id = ?", (check_id(dataset_id, "dataset"),))
+        if not rows:
+            raise NotFound(f"no dataset with id {dataset_id!r}")
+        return self._dataset_object(rows[0])
+
+    def find_dataset(self, id_or_name: str) -> dict[str, Any]:
+        """A dataset by id, or by name when exactly one dataset has that name."""
+        rows = self._query("SELECT * FROM datasets WHERE id = ?", (id_or_name,))
+        if not rows:
+            rows = self._query("SELECT * FROM datasets WHERE name = ?", (id_or_name,))
+        if len(rows) > 1:
+            raise NotFound(f"{len(rows)} datasets are named {id_or_name!r}; use the id")
+        if not rows:
+            raise NotFound(f"no dataset with id or name {id_or_name!r}")
+        return self._dataset_object(rows[0])
+
+    def delete_dataset(self, dataset_id: str) -> list[str]:
+        """Unlist a dataset, then remove its files; returns the ids of its projections."""
+        self.get_dataset(dataset_id)
+        pids = [row["id"] for row in self._query("SELECT id FROM projections WHERE dataset = ?", (dataset_id,))]
+        self._execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+        with self._lock:
+            self._tensors.pop(dataset_id, None)
+            self._metadata.pop(dataset_id, None)
+        shutil.rmtree(self.datasets_dir / dataset_id, ignore_errors=True)
+        for pid in pids:
+            self.coords_path(pid).unlink(missing_ok=True)
+        return pids
+
+    def dataset_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) AS c FROM datasets")[0]["c"])
+
+    def dataset_dir(self, dataset_id: str) -> Path:
+        return self.datasets_dir / check_id(dataset_id, "dataset")
+
+    def tensor(self, dataset_id: str) -> np.ndarray:
+        """The dataset's float32 tensor, memory-mapped read-only."""
+        with self._lock:
+            cached = self._tensors.get(dataset_id)
+        if cached is not None:
+            return cached
+        self.get_dataset(dataset_id)
+        array = np.load(self.dataset_dir(dataset_id) / "tensor.npy", mmap_mode="r")
+        with self._lock:
+            self._tensors[dataset_id] = array
+        return array
+
+    def metadata_path(self, dataset_id: str) -> Path:
+        return self.dataset_dir(dataset_id) / "metadata.json"
+
+    def metadata(self, dataset_id: str) -> Metadata:
+        with self._lock:
+            if dataset_id in self._metadata:
+                self._metadata.move_to_end(dataset_id)
+                return self._metadata[dataset_id]
+        self.get_dataset(dataset_id)
+        metadata = read_metadata_json(self.metadata_path(dataset_id))
+        with self._lock:
+            self._metadata[dataset_id] = metadata
+            while len(self._metadata) > 4:
+                self._metadata.popitem(last=False)
+        return metadata
+
+    def sprite_path(self, dataset_id: str) -> Path | None:
+        path = self.dataset_dir(dataset_id) / "sprite.png"
+        return path if path.exists() else None
+
+    def derived(self, dataset_id: str, name: str, build: Callable[[Path], None]) -> np.ndarray:
+        """A cache file derived from a dataset, built once by `build(tmp_path)` and memory-mapped."""
+        path = self.dataset_dir(dataset_id) / f"{name}.npy"
+        with self._lock:
+            lock = self._derived_locks.setdefault((dataset_id, name), threading.Lock())
+        with lock:
+            if not path.exists():
+                tmp = path.with_name(f".{name}-{new_id()}.npy")
+                try:
+                    build(tmp)
+                    os.replace(tmp, path)
+                finally:
+                    tmp.unlink(missing_ok=True)
+        return np.load(path, mmap_mode="r")
+
+    # -- projections --------------------------------------------------------------------------
+
+    @staticmethod
+    def _projection_object(row: sqlite3.Row) -> dict[str, Any]:
+        result = orjson.loads(row["result"])
+        obj = {
+            "id": row["id"],
+            "dataset": row["dataset"],
+            "method": row["method"],
+            "dims": row["dims"],
+            "params": orjson.loads(row["params"]),
+            "status": row["status"],
+            "progress": row["progress"],
+            "iteration": row["iteration"],
+            "error": row["error"],
+            "quality": result.pop("quality", None),
+            "created": row["created"],
+            "finished": row["finished"],
+        }
+        obj.update(result)
+        return obj
+
+    def get_projection(self, pid: str) -> dict[str, Any]:
+        rows = self._query("SELECT * FROM projections WHERE id = ?", (check_id(pid, "projection"),))
+        if not rows:
+            raise NotFound(f"no projection with id {pid!r}")
+        return self._projection_object(rows[0])
+
+    def projections_for(self, dataset_id: str) -> list[dict[str, Any]]:
+        self.get_dataset(dataset_id)
+        rows = self._query("SELECT * FROM projections WHERE dataset = ? ORDER BY created, rowid", (dataset_id,))
+        return [self._projection_object(row) for row in rows]
+
+    def claim_projection(self, dataset_id: str, method: str, dims: int, params: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The projection for this exact request, created (or reset after a failure) if needed.
+
+        Returns (projection, needs_run): needs_run is True when the caller must start the job.
+        """
+        params_json = orjson.dumps(params, option=orjson.OPT_SORT_KEYS).decode()
+        key = f"{dataset_id}|{method}|{dims}|{params_json}"
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM projections WHERE cache_key = ?", (key,)).fetchall()
+            if rows:
+                row = rows[0]
+                if row["status"] in ("queued", "running") or (
+                    row["status"] == "done" and self.coords_path(row["id"]).exists()
+                ):
+                    return self._projection_object(row), False
+                self._db.execute(
+                    "UPDATE projections SET status='queued', progress=0, iteration=0, error=NULL, result='{}',"
+                    " finished=NULL WHERE id = ?",
+                    (row["id"],),
+                )
+                return self.get_projection(row["id"]), True
+            pid = new_id()
+            self._db.execute(
+                "INSERT INTO projections (id, dataset, method, dims, params, cache_key, status, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)",
+                (pid, dataset_id, method, dims, params_json, key, utc_now()),
+            )
+        return self.get_projection(pid), True
+
+    def update_projection(self, pid: str, **fields: Any) -> None:
+        """Set status/progress/iteration/error, or merge `result` (a dict) into the stored result."""
+        with self._lock:
+            if "result" in fields:
+                rows = self._db.execute("SELECT result FROM projections WHERE id = ?", (pid,)).fetchall()
+                if not rows:
+                    return
+                merged = orjson.loads(rows[0]["result"])
+                merged.update(fields["result"])
+                fields["result"] = orjson.dumps(merged).decode()
+            if fields.get("status") in ("done", "failed", "cancelled"):
+                fields["finished"] = utc_now()
+            assignments = ", ".join(f"{column} = ?" for column in fields)
+            self._db.execute(f"UPDATE projections SET {assignments} WHERE id = ?", (*fields.values(), pid))
+
+    def coords_path(self, pid: str) -> Path:
+        return self.projections_dir / f"{check_id(pid, 'projection')}.npy"
+
+    def active_projections(self) -> Iterator[str]:
+        for row in self._query("SELECT id FROM projections WHERE status IN ('queued', 'running')"):
+            yield row["id"]
