@@ -1,0 +1,207 @@
+"""A small Python client for the HTTP API (standard library only, plus numpy)."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import orjson
+
+from projector.errors import ProjectorError
+
+UPLOAD_CHUNK = 1 << 22
+
+
+def _npy_stream(array: np.ndarray) -> tuple[list[bytes | memoryview], int]:
+    """The `.npy` encoding of a float32 matrix as (pieces, total length), without copying the data."""
+    array = np.ascontiguousarray(array, dtype="<f4")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
+    raw = memoryview(array.reshape(-1)).cast("B")
+    pieces: list[bytes | memoryview] = [header.getvalue()]
+    pieces += [raw[start : start + UPLOAD_CHUNK] for start in range(0, len(raw), UPLOAD_CHUNK)]
+    return pieces, sum(len(p) for p in pieces)
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def metadata_tsv(metadata: Any) -> bytes:
+    """Metadata as TensorBoard's TSV.
+
+    Accepts a sequence of labels (one column), a mapping of column name → values, a pandas
+    DataFrame, or a sequence of rows whose first element is the header (a list of names).
+    """
+    if hasattr(metadata, "columns") and hasattr(metadata, "itertuples"):  # pandas DataFrame
+        header = [_cell(c) for c in metadata.columns]
+        rows = [[_cell(v) for v in row] for row in metadata.itertuples(index=False)]
+    elif isinstance(metadata, Mapping):
+        header = [_cell(c) for c in metadata]
+        columns = [list(v) for v in metadata.values()]
+        rows = [[_cell(v) for v in row] for row in zip(*columns)]
+    else:
+        values = list(metadata)
+        if values and isinstance(values[0], (list, tuple)):
+            header, rows = [_cell(c) for c in values[0]], [[_cell(v) for v in row] for row in values[1:]]
+        else:
+            return "".join(_cell(v) + "\n" for v in values).encode()
+    # A one-column table with a header has n + 1 lines, which the server reads as header + rows.
+    lines = ["\t".join(header)] + ["\t".join(row) for row in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+class Client:
+    """Talks to a running `projector serve`.
+
+    >>> client = Client("http://127.0.0.1:6006")
+    >>> dataset = client.upload(vectors, metadata={"label": labels}, name="my embeddings")
+    >>> coords = client.project(dataset, "pca", dims=3)
+    """
+
+    def __init__(self, url: str = "http://127.0.0.1:6006", token: str | None = None, timeout: float = 600.0) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _request(
+        self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
+        body: bytes | Iterable[bytes | memoryview] | None = None, length: int | None = None, content_type: str | None = None,
+    ) -> tuple[bytes, Mapping[str, str]]:  # fmt: skip
+        url = self.url + path
+        if query:
+            url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
+        request = urllib.request.Request(url, data=body, method=method)  # type: ignore[arg-type]
+        if content_type:
+            request.add_header("Content-Type", content_type)
+        if length is not None:
+            request.add_header("Content-Length", str(length))
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.read(), response.headers
+        except urllib.error.HTTPError as exc:
+            payload = exc.read()
+            try:
+                error = orjson.loads(payload)
+                raise ProjectorError(error["detail"], code=error["error"], status=exc.code) from None
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                raise ProjectorError(payload.decode("utf-8", "replace") or str(exc), status=exc.code) from None
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        payload, _ = self._request(method, path, **kwargs)
+        return orjson.loads(payload) if payload else None
+
+    def _array(self, path: str) -> np.ndarray:
+        payload, headers = self._request("GET", path)
+        shape = tuple(int(s) for s in headers["X-Shape"].split(","))
+        return np.frombuffer(payload, dtype="<f4").reshape(shape)
+
+    # -- datasets -----------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return self._json("GET", "/api/health")  # type: ignore[no-any-return]
+
+    def datasets(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/api/datasets")  # type: ignore[no-any-return]
+
+    def dataset(self, dataset_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/datasets/{dataset_id}")  # type: ignore[no-any-return]
+
+    def upload(
+        self, array: Any, metadata: Any = None, name: str | None = None, sprite: bytes | None = None,
+        sprite_dim: tuple[int, int] | None = None,
+    ) -> str:  # fmt: skip
+        """Upload a 2-D array (and optional metadata and sprite PNG); returns the new dataset id."""
+        pieces, length = _npy_stream(np.asarray(array))
+        if metadata is None and sprite is None:
+            dataset = self._json("POST", "/api/datasets", query={"name": name}, body=iter(pieces), length=length, content_type="application/x-npy")
+            return str(dataset["id"])
+        boundary = secrets.token_hex(16)
+
+        def part(field: str, filename: str | None, content_type: str | None) -> bytes:
+            disposition = f'form-data; name="{field}"' + (f'; filename="{filename}"' if filename else "")
+            head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+            if content_type:
+                head += f"Content-Type: {content_type}\r\n"
+            return (head + "\r\n").encode()
+
+        body: list[bytes | memoryview] = [part("tensor", "tensor.npy", "application/x-npy"), *pieces, b"\r\n"]
+        if metadata is not None:
+            body += [part("metadata", "metadata.tsv", "text/tab-separated-values"), metadata_tsv(metadata), b"\r\n"]
+        if sprite is not None:
+            body += [part("sprite", "sprite.png", "image/png"), sprite, b"\r\n"]
+            if sprite_dim is not None:
+                body += [part("sprite_dim", None, None), f"{sprite_dim[0]},{sprite_dim[1]}".encode(), b"\r\n"]
+        body.append(f"--{boundary}--\r\n".encode())
+        dataset = self._json(
+            "POST", "/api/datasets", query={"name": name}, body=iter(body), length=sum(len(p) for p in body),
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )  # fmt: skip
+        return str(dataset["id"])
+
+    def delete(self, dataset_id: str) -> None:
+        self._request("DELETE", f"/api/datasets/{dataset_id}")
+
+    def tensor(self, dataset_id: str) -> np.ndarray:
+        return self._array(f"/api/datasets/{dataset_id}/tensor")
+
+    def metadata(self, dataset_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/datasets/{dataset_id}/metadata")  # type: ignore[no-any-return]
+
+    # -- projections --------------------------------------------------------------------------
+
+    def start_projection(self, dataset_id: str, method: str = "pca", dims: int = 2, **params: Any) -> dict[str, Any]:
+        """Request a projection and return its object at once (it may still be queued or running)."""
+        body = orjson.dumps({"method": method, "dims": dims, "params": params})
+        return self._json("POST", f"/api/datasets/{dataset_id}/projections", body=body, content_type="application/json")  # type: ignore[no-any-return]
+
+    def projection(self, pid: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/projections/{pid}")  # type: ignore[no-any-return]
+
+    def wait(self, pid: str, timeout: float | None = None, poll: float = 0.25) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            projection = self.projection(pid)
+            if projection["status"] in ("done", "failed", "cancelled"):
+                return projection
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"projection {pid} still {projection['status']} after {timeout} s")
+            time.sleep(poll)
+
+    def coords(self, pid: str) -> np.ndarray:
+        return self._array(f"/api/projections/{pid}/coords")
+
+    def cancel(self, pid: str) -> dict[str, Any]:
+        return self._json("DELETE", f"/api/projections/{pid}")  # type: ignore[no-any-return]
+
+    def project(self, dataset_id: str, method: str = "pca", dims: int = 2, timeout: float | None = None, **params: Any) -> np.ndarray:
+        """Run (or fetch from the cache) a projection and return its n × dims coordinates."""
+        projection = self.start_projection(dataset_id, method, dims, **params)
+        projection = self.wait(projection["id"], timeout)
+        if projection["status"] != "done":
+            raise ProjectorError(f"projection {projection['id']} {projection['status']}: {projection.get('error')}", code=projection["status"])
+        return self.coords(projection["id"])
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def neighbors(
+        self, dataset_id: str, index: int | None = None, k: int = 10, metric: str = "cosine",
+        column: str | None = None, value: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        query = {"index": index, "k": k, "metric": metric, "column": column, "value": value}
+        return self._json("GET", f"/api/datasets/{dataset_id}/neighbors", query=query)  # type: ignore[no-any-return]
+
+    def search(self, dataset_id: str, q: str, column: str | None = None, limit: int = 1000) -> dict[str, Any]:
+        return self._json("GET", f"/api/datasets/{dataset_id}/search", query={"q": q, "column": column, "limit": limit})  # type: ignore[no-any-return]
+
+
