@@ -1,0 +1,374 @@
+// The scatter view: owns the camera, the renderer, the picker, the per-point
+// flag bytes and the 2D overlay (hover ring and text labels). It renders on
+// demand, one requestAnimationFrame at a time, and reports hover and clicks
+// on the bus.
+
+import { bounds, homeCamera, modelFromBounds, multiply, projectPoint, viewProjection } from './camera.js';
+import { attachControls } from './controls.js';
+import { Renderer, FLAG_HIDDEN, FLAG_MATCH, FLAG_NEIGHBOR, FLAG_SELECTED } from './gl/renderer.js';
+import { Picker, spreadSample } from './picking.js';
+
+const SETTLE_MS = 90;
+const MAX_LABELS = 250;
+
+/** Default point size (CSS px) for n points. @param {number} n */
+export function defaultPointSize(n) {
+  if (n <= 2_000) return 7;
+  if (n <= 20_000) return 4.5;
+  if (n <= 200_000) return 3;
+  if (n <= 1_000_000) return 2;
+  return 1.5;
+}
+
+export class Scene {
+  /**
+   * @param {HTMLCanvasElement} canvas WebGL canvas
+   * @param {HTMLCanvasElement} overlay 2D canvas on top of it
+   * @param {import('./events.js').EventBus} bus
+   */
+  constructor(canvas, overlay, bus) {
+    this.canvas = canvas;
+    this.overlay = overlay;
+    this.ctx = /** @type {CanvasRenderingContext2D} */ (overlay.getContext('2d'));
+    this.bus = bus;
+    this.renderer = new Renderer(canvas);
+    this.picker = new Picker();
+    this.picker.onready = () => this._drawOverlay();
+    /** @type {Float32Array | null} */
+    this.coords = null;
+    this.dims = 2;
+    this.n = 0;
+    this.flags = new Uint8Array(0);
+    this.camera = homeCamera(3);
+    this.cameraVersion = 0;
+    this.model = modelFromBounds([0, 0, 0], 1);
+    this.pointSize = 3;
+    this.userPointSize = 0;
+    this.sprites = false;
+    this.isolated = false;
+    this.hover = -1;
+    this.selected = -1;
+    /** @type {number[]} */
+    this.neighbors = [];
+    /** @type {Uint32Array | number[]} */
+    this.matches = [];
+    this.dragging = false;
+    /** Label text per point index for the current label column. @type {Map<number, string>} */
+    this.labelCache = new Map();
+    /** @type {Uint8Array | null} */
+    this.colors = null;
+    this.labelColumn = '';
+    /** @type {((indices: number[]) => Promise<string[]>) | null} */
+    this.labelProvider = null;
+    this._labelRequested = new Set();
+    this._frameRequested = false;
+    this._settleTimer = 0;
+    this.stats = { frames: 0, pointsDrawn: 0, lastFrameMs: 0, firstFrameAt: 0, lastPickMs: 0 };
+
+    attachControls(canvas, {
+      getCamera: () => this.camera,
+      setCamera: (cam) => this.setCamera(cam),
+      onHover: (x, y) => this._hover(x, y),
+      onLeave: () => this._setHover(-1, 0, 0),
+      onClick: (x, y) => {
+        const i = this.pickAt(x, y, 10);
+        this.bus.emit('point:select', i >= 0 ? { index: i } : null);
+      },
+      onReset: () => this.resetView(),
+      onEscape: () => this.bus.emit('point:select', null),
+      onDragChange: (dragging) => {
+        this.dragging = dragging;
+        if (dragging) this._setHover(-1, 0, 0);
+      },
+    });
+    new ResizeObserver(() => this.requestFrame(true)).observe(canvas);
+  }
+
+  /**
+   * Show new coordinates. keepView keeps the camera (t-SNE frames of the same run).
+   * @param {Float32Array} coords @param {number} dims @param {{keepView?: boolean}} [opts]
+   */
+  setCoords(coords, dims, opts = {}) {
+    const sameSize = coords.length / dims === this.n;
+    this.coords = coords;
+    const dimsChanged = dims !== this.dims;
+    this.dims = dims;
+    this.renderer.setPositions(coords, dims);
+    if (!sameSize) {
+      if (this.colors) this.renderer.setColors(this.colors);
+      this.n = coords.length / dims;
+      this.flags = new Uint8Array(this.n);
+      this.selected = -1;
+      this.neighbors = [];
+      this.matches = [];
+      this.isolated = false;
+      this.labelCache.clear();
+      this._labelRequested.clear();
+    }
+    this.pointSize = this.userPointSize || defaultPointSize(this.n);
+    this._fit();
+    if (!opts.keepView || dimsChanged) this.camera = homeCamera(/** @type {2|3} */ (dims));
+    this.picker.setCoords(coords, dims);
+    this.cameraVersion++;
+    this.requestFrame(true);
+  }
+
+  /** Recentre the model on the visible points. */
+  _fit() {
+    if (!this.coords) return;
+    const { center, radius } = bounds(this.coords, this.dims, this.isolated ? this.flags : undefined, FLAG_HIDDEN);
+    this.model = modelFromBounds(center, radius);
+  }
+
+  /** Per-point colours; kept so they survive new coordinates. @param {Uint8Array | null} rgba */
+  setColors(rgba) {
+    this.colors = rgba;
+    this.renderer.setColors(rgba);
+    this.requestFrame();
+  }
+
+  /** @param {import('./types').CameraState} cam */
+  setCamera(cam) {
+    this.camera = cam;
+    this.cameraVersion++;
+    this.requestFrame(true);
+  }
+
+  resetView() {
+    this._fit();
+    this.setCamera(homeCamera(/** @type {2|3} */ (this.dims)));
+  }
+
+  /** @param {number} size CSS px, 0 for automatic */
+  setPointSize(size) {
+    this.userPointSize = size;
+    this.pointSize = size || defaultPointSize(this.n);
+    this.requestFrame();
+  }
+
+  /** @param {boolean} on */
+  setSprites(on) {
+    this.sprites = on;
+    this.requestFrame();
+  }
+
+  // ---- highlight state -> flag bytes ------------------------------------
+
+  /** @param {number} index @param {number[]} neighbors */
+  setSelection(index, neighbors) {
+    const f = this.flags;
+    if (this.selected >= 0 && this.selected < this.n) f[this.selected] &= ~FLAG_SELECTED;
+    for (const i of this.neighbors) if (i < this.n) f[i] &= ~FLAG_NEIGHBOR;
+    this.selected = index < this.n ? index : -1;
+    this.neighbors = neighbors.filter((i) => i >= 0 && i < this.n);
+    if (this.selected >= 0) f[this.selected] |= FLAG_SELECTED;
+    for (const i of this.neighbors) f[i] |= FLAG_NEIGHBOR;
+    this._flagsChanged();
+  }
+
+  /** @param {Uint32Array | number[]} indices search or legend matches */
+  setMatches(indices) {
+    const f = this.flags;
+    for (const i of this.matches) if (i < this.n) f[i] &= ~FLAG_MATCH;
+    this.matches = indices;
+    for (const i of indices) if (i < this.n) f[i] |= FLAG_MATCH;
+    this._flagsChanged();
+  }
+
+  /** Number of highlighted (selected, neighbour or matching) points. */
+  highlightCount() {
+    let count = 0;
+    const mask = FLAG_SELECTED | FLAG_NEIGHBOR | FLAG_MATCH;
+    for (let i = 0; i < this.n; i++) if (this.flags[i] & mask) count++;
+    return count;
+  }
+
+  /** Show only highlighted points (on), or everything (off). @param {boolean} on */
+  setIsolate(on) {
+    const f = this.flags;
+    const mask = FLAG_SELECTED | FLAG_NEIGHBOR | FLAG_MATCH;
+    this.isolated = on;
+    for (let i = 0; i < this.n; i++) {
+      if (on && !(f[i] & mask)) f[i] |= FLAG_HIDDEN;
+      else f[i] &= ~FLAG_HIDDEN;
+    }
+    this._flagsChanged();
+    this.resetView();
+  }
+
+  _flagsChanged() {
+    if (this.isolated) {
+      // New highlights inside an isolated view are shown; nothing else appears.
+      const mask = FLAG_SELECTED | FLAG_NEIGHBOR | FLAG_MATCH;
+      for (const i of [this.selected, ...this.neighbors]) if (i >= 0) this.flags[i] &= ~FLAG_HIDDEN;
+      void mask;
+    }
+    this.renderer.setFlags(this.flags);
+    this.requestFrame();
+  }
+
+  hasHighlight() {
+    return this.selected >= 0 || this.neighbors.length > 0 || this.matches.length > 0;
+  }
+
+  /** @param {string} column @param {((indices: number[]) => Promise<string[]>) | null} provider */
+  setLabels(column, provider) {
+    this.labelColumn = column;
+    this.labelProvider = provider;
+    this.labelCache.clear();
+    this._labelRequested.clear();
+    this._drawOverlay();
+  }
+
+  // ---- frames ---------------------------------------------------------------
+
+  mvp() {
+    const aspect = this.canvas.clientWidth / Math.max(1, this.canvas.clientHeight);
+    return multiply(viewProjection(this.camera, aspect), this.model);
+  }
+
+  /** @param {boolean} [cameraMoved] the pick index must be rebuilt afterwards */
+  requestFrame(cameraMoved = false) {
+    if (cameraMoved) {
+      clearTimeout(this._settleTimer);
+      this._settleTimer = window.setTimeout(() => this._rebuildPickIndex(), SETTLE_MS);
+    }
+    if (this._frameRequested) return;
+    this._frameRequested = true;
+    requestAnimationFrame(() => {
+      this._frameRequested = false;
+      this.renderNow();
+    });
+  }
+
+  /** @param {boolean} [sync] wait for the GPU (benchmarks) */
+  renderNow(sync = false) {
+    const t0 = performance.now();
+    const resized = this.renderer.resize();
+    if (resized) {
+      this.overlay.width = this.canvas.width;
+      this.overlay.height = this.canvas.height;
+    }
+    const drawn = this.renderer.render({
+      mvp: this.mvp(),
+      pointSize: this.pointSize,
+      perspectiveRef: this.dims === 3 ? this.camera.distance : 0,
+      highlight: this.hasHighlight(),
+      sprites: this.sprites,
+    });
+    const first = drawn > 0 && !this.stats.firstFrameAt;
+    // Benchmarks set __projectorSync so frame times include the GPU's work.
+    if (sync || (first && /** @type {any} */ (window).__projectorSync)) this.renderer.sync();
+    const t1 = performance.now();
+    this.stats.frames++;
+    this.stats.pointsDrawn = drawn;
+    this.stats.lastFrameMs = t1 - t0;
+    if (first) this.stats.firstFrameAt = t1;
+    this._drawOverlay();
+    if (resized) this._rebuildPickIndex();
+  }
+
+  _rebuildPickIndex() {
+    if (!this.coords) return;
+    this.picker.update(this.mvp(), this.canvas.clientWidth, this.canvas.clientHeight, this.cameraVersion);
+  }
+
+  // ---- picking and hover ------------------------------------------------------
+
+  /** @param {number} x CSS px in the canvas @param {number} y @param {number} [radius] */
+  pickAt(x, y, radius = 8) {
+    const t0 = performance.now();
+    const r = this.sprites ? this.pointSize * 2 : this.pointSize / 2;
+    const i = this.picker.pick(x, y, this.cameraVersion, Math.max(radius, r), r, this.flags, FLAG_HIDDEN);
+    this.stats.lastPickMs = performance.now() - t0;
+    return i;
+  }
+
+  /** @param {number} x @param {number} y */
+  _hover(x, y) {
+    if (this.dragging) return;
+    const i = this.pickAt(x, y);
+    this._setHover(i, x, y);
+  }
+
+  /** @param {number} i @param {number} x @param {number} y */
+  _setHover(i, x, y) {
+    if (i === this.hover && i < 0) return;
+    const changed = i !== this.hover;
+    this.hover = i;
+    this.bus.emit('point:hover', i >= 0 ? { index: i, x, y } : null);
+    if (changed) this._drawOverlay();
+  }
+
+  /** Screen position (CSS px in the canvas) of point i. @param {number} i */
+  screenOf(i) {
+    if (!this.coords || i < 0 || i >= this.n) return null;
+    const d = this.dims;
+    const p = projectPoint(this.mvp(), this.coords[i * d], this.coords[i * d + 1], d > 2 ? this.coords[i * d + 2] : 0, this.canvas.clientWidth, this.canvas.clientHeight);
+    return p;
+  }
+
+  // ---- overlay: hover ring and labels --------------------------------------------
+
+  _labelIndices() {
+    /** @type {number[]} */
+    const out = [];
+    if (this.selected >= 0) out.push(this.selected);
+    out.push(...this.neighbors);
+    if (this.hover >= 0) out.push(this.hover);
+    for (let k = 0; k < this.matches.length && out.length < MAX_LABELS; k++) out.push(this.matches[k]);
+    if (!this.hasHighlight() && this.labelColumn && this.picker.index && this.picker.index.version === this.cameraVersion) {
+      out.push(...spreadSample(this.picker.index, 90, 150, this.flags, FLAG_HIDDEN));
+    }
+    return out;
+  }
+
+  _drawOverlay() {
+    const ctx = this.ctx;
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    if (!this.coords) return;
+    if (this.hover >= 0) {
+      const p = this.screenOf(this.hover);
+      if (p && p.visible) {
+        ctx.beginPath();
+        ctx.arc(p.x, p.y, Math.max(5, this.pointSize) + 2, 0, Math.PI * 2);
+        ctx.lineWidth = 2;
+        ctx.strokeStyle = 'rgba(20,20,30,0.85)';
+        ctx.stroke();
+      }
+    }
+    if (!this.labelColumn || !this.labelProvider || this.dragging) return;
+    const indices = this._labelIndices();
+    const missing = indices.filter((i) => !this.labelCache.has(i) && !this._labelRequested.has(i));
+    if (missing.length) {
+      missing.forEach((i) => this._labelRequested.add(i));
+      const column = this.labelColumn;
+      this.labelProvider(missing).then((texts) => {
+        if (column !== this.labelColumn) return;
+        missing.forEach((i, k) => this.labelCache.set(i, texts[k]));
+        this._drawOverlay();
+      }, () => {});
+    }
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.textBaseline = 'middle';
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = 'rgba(255,255,255,0.9)';
+    const seen = new Set();
+    for (const i of indices) {
+      if (seen.has(i)) continue;
+      seen.add(i);
+      const text = this.labelCache.get(i);
+      if (!text) continue;
+      const p = this.screenOf(i);
+      if (!p || !p.visible) continue;
+      const strong = i === this.selected || i === this.hover;
+      ctx.fillStyle = strong ? '#111' : '#333';
+      ctx.font = strong ? 'bold 13px system-ui, sans-serif' : '12px system-ui, sans-serif';
+      const x = p.x + this.pointSize / 2 + 4;
+      ctx.strokeText(text, x, p.y);
+      ctx.fillText(text, x, p.y);
+    }
+  }
+}
