@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -184,7 +185,9 @@ def read_safetensors(path: Path, member: str | None = None) -> np.ndarray:
 def read_tensor_tsv(path: Path) -> np.ndarray:
     """TensorBoard's tensor TSV: one row per point, tab-separated numbers, no header."""
     try:
-        array = np.loadtxt(path, delimiter="\t", dtype=np.float32, ndmin=2, comments=None, encoding="utf-8")
+        with warnings.catch_warnings():  # an empty file is reported below, not as a numpy warning
+            warnings.simplefilter("ignore", UserWarning)
+            array = np.loadtxt(path, delimiter="\t", dtype=np.float32, ndmin=2, comments=None, encoding="utf-8")
     except UnicodeDecodeError:
         raise invalid_tensor("the tensor TSV is not UTF-8 text (for binary data upload a .npy file)") from None
     except ValueError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from multiprocessing.connection import Connection
@@ -41,6 +42,10 @@ class PipeReporter:
 
 def run(conn: Connection, spec: dict[str, Any]) -> None:
     """Entry point of the job process: run the projection and report how it ended."""
+    if spec["method"] == "__crash__":  # test hook: a worker that dies without a word
+        os._exit(3)
+    if spec["method"] == "__sleep__":  # test hook: a worker that only stops when killed
+        time.sleep(3600)
     try:
         extras = execute(Path(spec["tensor"]), spec["method"], spec["dims"], spec["params"], Path(spec["out"]), PipeReporter(conn))
         conn.send(("done", extras))

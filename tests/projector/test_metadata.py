@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from projector.errors import InvalidInput
+from projector.metadata import column_types, parse_metadata_tsv
+
+
+def test_one_column_has_no_header() -> None:
+    table = parse_metadata_tsv(b"cat\ndog\n", 2)
+    assert table.columns == ["label"] and table.rows == [["cat"], ["dog"]]
+
+
+def test_several_columns_have_a_header() -> None:
+    table = parse_metadata_tsv(b"word\tcount\ncat\t3\ndog\t\n", 2)
+    assert table.columns == ["word", "count"]
+    assert table.rows == [["cat", "3"], ["dog", ""]]
+    assert column_types(table) == {"word": "categorical", "count": "numeric"}
+
+
+def test_one_column_with_a_header_line_is_recognised_by_count() -> None:
+    # what torch's add_embedding(metadata_header=["word"]) writes (pytorch/pytorch#38564)
+    table = parse_metadata_tsv(b"word\ncat\ndog\n", 2)
+    assert table.columns == ["word"] and table.rows == [["cat"], ["dog"]]
+
+
+def test_crlf_and_bom_are_accepted() -> None:
+    table = parse_metadata_tsv("\ufeffa\tb\r\n1\t2\r\n3\t4\r\n".encode(), 2)
+    assert table.columns == ["a", "b"] and table.rows == [["1", "2"], ["3", "4"]]
+
+
+def test_quotes_are_kept_as_text() -> None:
+    table = parse_metadata_tsv(b'"quoted"\nplain\n', 2)
+    assert table.rows == [['"quoted"'], ["plain"]]
+
+
+def test_duplicate_and_blank_column_names_are_made_unique() -> None:
+    assert parse_metadata_tsv(b"a\ta\t\n1\t2\t3\n", 1).columns == ["a", "a_2", "column_3"]
+
+
+@pytest.mark.parametrize(
+    ("data", "n", "code", "message"),
+    [
+        (b"a\tb\n1\t2\t3\n", 1, "invalid_metadata", "line 2 has 3 cells"),
+        (b"a\n\xff\n", 2, "invalid_metadata", "not UTF-8"),
+        (b"", 2, "invalid_metadata", "empty"),
+        (b"a\nb\nc\n", 5, "metadata_mismatch", "3 rows but the tensor has 5"),
+        (b"x\ty\n1\t2\n", 3, "metadata_mismatch", "1 rows but the tensor has 3"),
+    ],
+)
+def test_bad_metadata(data: bytes, n: int, code: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message) as info:
+        parse_metadata_tsv(data, n)
+    assert info.value.code == code
