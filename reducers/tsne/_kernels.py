@@ -1,0 +1,287 @@
+"""Numba kernels of the t-SNE gradient and optimizer step.
+
+Every kernel assumes valid, C-contiguous input (checked once in `TSNE.fit`). Parallel
+loops write only their own row, so results do not depend on thread scheduling; the one
+scatter (charges onto the interpolation grid) is serial for the same reason.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_JIT = dict(cache=True, nogil=True, fastmath=True)
+
+
+@numba.njit(parallel=True, **_JIT)
+def attractive_forces(indptr, indices, data, Y, out, kl_terms, with_kl):
+    """Attractive term ``sum_j p_ij w_ij (y_i - y_j)`` with ``w_ij = 1 / (1 + |y_i - y_j|^2)``.
+
+    Parameters
+    ----------
+    indptr, indices, data : CSR arrays of P, shape (n + 1,), (nnz,), (nnz,)
+    Y : ndarray of shape (n, d), float64
+    out : ndarray of shape (n, d), float64
+        Overwritten with the forces.
+    kl_terms : ndarray of shape (n,), float64
+        Overwritten with ``sum_j p_ij log w_ij`` when `with_kl` (for the KL divergence).
+    with_kl : bool
+    """
+    n, d = Y.shape
+    for i in numba.prange(n):
+        for c in range(d):
+            out[i, c] = 0.0
+        s = 0.0
+        for jj in range(indptr[i], indptr[i + 1]):
+            j = indices[jj]
+            d2 = 0.0
+            for c in range(d):
+                diff = Y[i, c] - Y[j, c]
+                d2 += diff * diff
+            w = 1.0 / (1.0 + d2)
+            pw = data[jj] * w
+            for c in range(d):
+                out[i, c] += pw * (Y[i, c] - Y[j, c])
+            if with_kl:
+                s += data[jj] * np.log(w)
+        if with_kl:
+            kl_terms[i] = s
+
+
+@numba.njit(parallel=True, **_JIT)
+def lagrange_weights(Y, y_min, box_width, n_boxes, n_nodes, boxes, weights):
+    """Box of each point and the Lagrange weights of the box's interpolation nodes.
+
+    Nodes sit at the centres of `n_nodes` equal sub-intervals of each box, so all nodes
+    together form one uniform grid of spacing ``box_width / n_nodes`` per axis.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n, d), float64
+    y_min : float
+        Lower corner of the (cubic) grid, the same on every axis.
+    box_width : float
+    n_boxes : int
+        Boxes per axis.
+    n_nodes : int
+        Interpolation nodes per box and axis.
+    boxes : ndarray of shape (n, d), int64
+        Output: box index of each point along each axis.
+    weights : ndarray of shape (n, d, n_nodes), float64
+        Output: weight of each node along each axis.
+    """
+    n, d = Y.shape
+    denom = np.empty(n_nodes)
+    for a in range(n_nodes):
+        prod = 1.0
+        for m in range(n_nodes):
+            if m != a:
+                prod *= (a - m) / n_nodes
+        denom[a] = prod
+    for i in numba.prange(n):
+        for c in range(d):
+            t = (Y[i, c] - y_min) / box_width
+            b = min(int(t), n_boxes - 1)
+            boxes[i, c] = b
+            t -= b
+            for a in range(n_nodes):
+                prod = 1.0
+                for m in range(n_nodes):
+                    if m != a:
+                        prod *= t - (m + 0.5) / n_nodes
+                weights[i, c, a] = prod / denom[a]
+
+
+@numba.njit(**_JIT)
+def scatter_charges_2d(Y, center, boxes, weights, grid):
+    """Spread the charges ``(1, y, |y|^2)`` of every point onto the 2-D node grid.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n, 2), float64
+    center : ndarray of shape (2,)
+        Subtracted from Y so the squared-norm charge stays small.
+    boxes, weights : from `lagrange_weights`
+    grid : ndarray of shape (4, M, M), float64
+        Zeroed and filled; ``M = n_boxes * n_nodes``.
+    """
+    n = Y.shape[0]
+    p = weights.shape[2]
+    grid[:] = 0.0
+    for i in range(n):
+        y0 = Y[i, 0] - center[0]
+        y1 = Y[i, 1] - center[1]
+        sq = y0 * y0 + y1 * y1
+        g0 = boxes[i, 0] * p
+        g1 = boxes[i, 1] * p
+        for a in range(p):
+            wa = weights[i, 0, a]
+            for b in range(p):
+                w = wa * weights[i, 1, b]
+                grid[0, g0 + a, g1 + b] += w
+                grid[1, g0 + a, g1 + b] += w * y0
+                grid[2, g0 + a, g1 + b] += w * y1
+                grid[3, g0 + a, g1 + b] += w * sq
+
+
+@numba.njit(parallel=True, **_JIT)
+def gather_forces_2d(Y, center, boxes, weights, potentials, rep, z):
+    """Interpolate the potentials back to the points; repulsive force and normaliser terms.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n, 2), float64
+    center : ndarray of shape (2,)
+    boxes, weights : from `lagrange_weights`
+    potentials : ndarray of shape (4, M, M), float64
+        The charge grids convolved with ``w^2 = (1 + r^2)^-2``.
+    rep : ndarray of shape (n, 2), float64
+        Output: ``sum_j w_ij^2 (y_i - y_j)`` (not yet divided by Z).
+    z : ndarray of shape (n,), float64
+        Output: ``sum_j w_ij`` including ``j = i`` (which adds 1).
+    """
+    n = Y.shape[0]
+    p = weights.shape[2]
+    for i in numba.prange(n):
+        phi0 = 0.0
+        phi1 = 0.0
+        phi2 = 0.0
+        phi3 = 0.0
+        g0 = boxes[i, 0] * p
+        g1 = boxes[i, 1] * p
+        for a in range(p):
+            wa = weights[i, 0, a]
+            for b in range(p):
+                w = wa * weights[i, 1, b]
+                phi0 += w * potentials[0, g0 + a, g1 + b]
+                phi1 += w * potentials[1, g0 + a, g1 + b]
+                phi2 += w * potentials[2, g0 + a, g1 + b]
+                phi3 += w * potentials[3, g0 + a, g1 + b]
+        y0 = Y[i, 0] - center[0]
+        y1 = Y[i, 1] - center[1]
+        rep[i, 0] = y0 * phi0 - phi1
+        rep[i, 1] = y1 * phi0 - phi2
+        # w = w^2 (1 + |y_i - y_j|^2), expanded so the charges need not know y_i.
+        z[i] = (1.0 + y0 * y0 + y1 * y1) * phi0 - 2.0 * (y0 * phi1 + y1 * phi2) + phi3
+
+
+@numba.njit(**_JIT)
+def scatter_charges_3d(Y, center, boxes, weights, grid):
+    """3-D `scatter_charges_2d`: grid of shape (5, M, M, M)."""
+    n = Y.shape[0]
+    p = weights.shape[2]
+    grid[:] = 0.0
+    for i in range(n):
+        y0 = Y[i, 0] - center[0]
+        y1 = Y[i, 1] - center[1]
+        y2 = Y[i, 2] - center[2]
+        sq = y0 * y0 + y1 * y1 + y2 * y2
+        g0 = boxes[i, 0] * p
+        g1 = boxes[i, 1] * p
+        g2 = boxes[i, 2] * p
+        for a in range(p):
+            wa = weights[i, 0, a]
+            for b in range(p):
+                wab = wa * weights[i, 1, b]
+                for c in range(p):
+                    w = wab * weights[i, 2, c]
+                    grid[0, g0 + a, g1 + b, g2 + c] += w
+                    grid[1, g0 + a, g1 + b, g2 + c] += w * y0
+                    grid[2, g0 + a, g1 + b, g2 + c] += w * y1
+                    grid[3, g0 + a, g1 + b, g2 + c] += w * y2
+                    grid[4, g0 + a, g1 + b, g2 + c] += w * sq
+
+
+@numba.njit(parallel=True, **_JIT)
+def gather_forces_3d(Y, center, boxes, weights, potentials, rep, z):
+    """3-D `gather_forces_2d`: potentials of shape (5, M, M, M), rep of shape (n, 3)."""
+    n = Y.shape[0]
+    p = weights.shape[2]
+    for i in numba.prange(n):
+        phi0 = 0.0
+        phi1 = 0.0
+        phi2 = 0.0
+        phi3 = 0.0
+        phi4 = 0.0
+        g0 = boxes[i, 0] * p
+        g1 = boxes[i, 1] * p
+        g2 = boxes[i, 2] * p
+        for a in range(p):
+            wa = weights[i, 0, a]
+            for b in range(p):
+                wab = wa * weights[i, 1, b]
+                for c in range(p):
+                    w = wab * weights[i, 2, c]
+                    phi0 += w * potentials[0, g0 + a, g1 + b, g2 + c]
+                    phi1 += w * potentials[1, g0 + a, g1 + b, g2 + c]
+                    phi2 += w * potentials[2, g0 + a, g1 + b, g2 + c]
+                    phi3 += w * potentials[3, g0 + a, g1 + b, g2 + c]
+                    phi4 += w * potentials[4, g0 + a, g1 + b, g2 + c]
+        y0 = Y[i, 0] - center[0]
+        y1 = Y[i, 1] - center[1]
+        y2 = Y[i, 2] - center[2]
+        rep[i, 0] = y0 * phi0 - phi1
+        rep[i, 1] = y1 * phi0 - phi2
+        rep[i, 2] = y2 * phi0 - phi3
+        z[i] = (1.0 + y0 * y0 + y1 * y1 + y2 * y2) * phi0 - 2.0 * (y0 * phi1 + y1 * phi2 + y2 * phi3) + phi4
+
+
+@numba.njit(parallel=True, **_JIT)
+def exact_repulsive(Y, rep, z):
+    """Exact O(n^2) repulsion: ``sum_j w_ij^2 (y_i - y_j)`` and ``sum_{j != i} w_ij``.
+
+    For small inputs, where a grid costs more than the pairs. Shapes as `gather_forces_2d`.
+    """
+    n, d = Y.shape
+    for i in numba.prange(n):
+        for c in range(d):
+            rep[i, c] = 0.0
+        s = 0.0
+        for j in range(n):
+            if j == i:
+                continue
+            d2 = 0.0
+            for c in range(d):
+                diff = Y[i, c] - Y[j, c]
+                d2 += diff * diff
+            w = 1.0 / (1.0 + d2)
+            s += w
+            w2 = w * w
+            for c in range(d):
+                rep[i, c] += w2 * (Y[i, c] - Y[j, c])
+        z[i] = s
+
+
+@numba.njit(parallel=True, **_JIT)
+def gradient_step(Y, grad, update, gains, momentum, learning_rate, min_gain, max_step_norm):
+    """One momentum step with per-coordinate gains (delta-bar-delta, Jacobs 1988), in place.
+
+    Parameters
+    ----------
+    Y, grad, update, gains : ndarray of shape (n, d), float64
+    momentum, learning_rate, min_gain : float
+    max_step_norm : float
+        Each point's step is clipped to this length (0 disables); keeps points from
+        being flung far away by the large learning rates of big datasets.
+    """
+    n, d = Y.shape
+    for i in numba.prange(n):
+        norm2 = 0.0
+        for c in range(d):
+            g = grad[i, c]
+            u = update[i, c]
+            # Gradient and last step of opposite sign means we keep going downhill: speed up.
+            if (g > 0.0) != (u > 0.0):
+                gain = gains[i, c] + 0.2
+            else:
+                gain = max(gains[i, c] * 0.8, min_gain)
+            gains[i, c] = gain
+            u = momentum * u - learning_rate * gain * g
+            update[i, c] = u
+            norm2 += u * u
+        scale = 1.0
+        if max_step_norm > 0.0 and norm2 > max_step_norm * max_step_norm:
+            scale = max_step_norm / np.sqrt(norm2)
+        for c in range(d):
+            update[i, c] *= scale
+            Y[i, c] += update[i, c]

@@ -1,0 +1,161 @@
+"""The t-SNE gradient: exact attraction over sparse P, interpolated repulsion.
+
+The repulsive term follows FIt-SNE (Linderman et al. 2019): charges are interpolated
+onto a uniform grid with Lagrange polynomials, convolved with the squared Cauchy kernel
+by FFT, and interpolated back. One squared-kernel convolution of the charges
+``(1, y, |y|^2)`` gives both the force ``sum_j w_ij^2 (y_i - y_j)`` and the normaliser
+``Z = sum_{i != j} w_ij``, because ``w = w^2 (1 + |y_i - y_j|^2)``.
+
+Gradient convention (as bhtsne and openTSNE): the factor 4 of the exact KL gradient is
+left out, so learning rates are four times scikit-learn's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+
+from reducers.tsne import _kernels
+
+__all__ = ["GridParams", "Workspace", "attractive", "repulsive", "DEFAULT_GRID"]
+
+
+@dataclass(frozen=True)
+class GridParams:
+    """Interpolation grid of the repulsive term, per embedding dimension.
+
+    Attributes
+    ----------
+    n_nodes : int
+        Interpolation nodes per box and axis (polynomial degree + 1).
+    min_boxes : int
+        Boxes per axis at least, however small the embedding.
+    box_width : float
+        Largest box side in embedding units; more boxes are used as the layout grows.
+    exact_below : int
+        Below this many points the exact O(n^2) sum is cheaper than a grid.
+    """
+
+    n_nodes: int = 3
+    min_boxes: int = 50
+    box_width: float = 1.0
+    exact_below: int = 0
+    max_boxes: int = 0
+    fft_dtype: type = np.float64
+
+
+# 2-D as FIt-SNE. In 3-D the grid has M^3 nodes, so boxes are wider and fewer; five
+# nodes per box keep the interpolation error of the wider boxes below the 2-D one's.
+DEFAULT_GRID = {2: GridParams(3, 50, 1.0, 0), 3: GridParams(3, 12, 2.0, 0)}
+
+
+class Workspace:
+    """Buffers reused across iterations so the loop allocates nothing per point."""
+
+    def __init__(self, n: int, d: int, grid: GridParams):
+        self.grid = grid
+        self.attr = np.empty((n, d))
+        self.rep = np.empty((n, d))
+        self.z = np.empty(n)
+        self.kl_terms = np.empty(n)
+        self.boxes = np.empty((n, d), dtype=np.int64)
+        self.weights = np.empty((n, d, grid.n_nodes))
+        self._grids: dict[int, np.ndarray] = {}
+        self.spectrum = None
+        self.spectrum_key = None
+
+    def charge_grid(self, m: int, d: int) -> np.ndarray:
+        g = self._grids.get(m)
+        if g is None:
+            self._grids.clear()
+            g = self._grids[m] = np.empty((d + 2,) + (m,) * d)
+        return g
+
+
+def attractive(P, Y: np.ndarray, ws: Workspace, with_kl: bool = False) -> np.ndarray:
+    """``sum_j p_ij w_ij (y_i - y_j)`` for every i; shape (n, d), into ``ws.attr``.
+
+    With `with_kl`, ``ws.kl_terms[i]`` receives ``sum_j p_ij log w_ij``.
+    """
+    _kernels.attractive_forces(P.indptr, P.indices, P.data, Y, ws.attr, ws.kl_terms, with_kl)
+    return ws.attr
+
+
+def _kernel_spectrum(m: int, d: int, spacing: float, size: int, dtype, workers: int) -> np.ndarray:
+    # Circulant embedding of the squared Cauchy kernel: offsets 0..m-1 then -(m-1)..-1.
+    idx = np.arange(size)
+    off = np.where(idx < m, idx, idx - size).astype(np.float64) * spacing
+    r2 = off * off
+    if d == 2:
+        r2 = r2[:, None] + r2[None, :]
+    else:
+        r2 = r2[:, None, None] + r2[None, :, None] + r2[None, None, :]
+    kernel = (1.0 / (1.0 + r2) ** 2).astype(dtype)
+    return scipy.fft.rfftn(kernel, workers=workers)
+
+
+def repulsive(Y: np.ndarray, ws: Workspace, workers: int = 1) -> tuple[np.ndarray, float]:
+    """Repulsive forces (before dividing by Z) and the normaliser Z.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n, d), float64, d in (2, 3)
+    ws : Workspace
+    workers : int
+        Threads for the FFTs.
+
+    Returns
+    -------
+    rep : ndarray of shape (n, d)
+        ``sum_j w_ij^2 (y_i - y_j)``; the repulsive gradient is ``rep / Z``.
+    Z : float
+        ``sum_{i != j} w_ij``.
+    """
+    n, d = Y.shape
+    grid = ws.grid
+    if n < grid.exact_below:
+        _kernels.exact_repulsive(Y, ws.rep, ws.z)
+        return ws.rep, float(ws.z.sum())
+    lo = Y.min(axis=0)
+    span = float((Y.max(axis=0) - lo).max()) * (1 + 1e-6) + 1e-12
+    if span > grid.min_boxes * grid.box_width:
+        # Fixed box width once the layout outgrows the minimum grid: the kernel spectrum
+        # then only changes when a box is added, and is reused in between.
+        box_width = grid.box_width
+        n_boxes = int(np.ceil(span / box_width))
+    else:
+        n_boxes = grid.min_boxes
+        box_width = span / n_boxes
+    if grid.max_boxes and n_boxes > grid.max_boxes:
+        n_boxes = grid.max_boxes
+        box_width = span / n_boxes
+    p = grid.n_nodes
+    m = n_boxes * p
+    size = scipy.fft.next_fast_len(2 * m - 1, real=True)
+    key = (m, box_width, size)
+    if ws.spectrum_key != key:
+        ws.spectrum = _kernel_spectrum(m, d, box_width / p, size, grid.fft_dtype, workers)
+        ws.spectrum_key = key
+    # Shift so the grid's lower corner is the origin; charges are taken about the centre
+    # so |y|^2 stays small next to the other charges.
+    Ys = Y - lo
+    center = np.full(d, 0.5 * n_boxes * box_width)
+    _kernels.lagrange_weights(Ys, 0.0, box_width, n_boxes, p, ws.boxes, ws.weights)
+    charges = ws.charge_grid(m, d)
+    axes = tuple(range(1, d + 1))
+    if d == 2:
+        _kernels.scatter_charges_2d(Ys, center, ws.boxes, ws.weights, charges)
+    else:
+        _kernels.scatter_charges_3d(Ys, center, ws.boxes, ws.weights, charges)
+    f = scipy.fft.rfftn(charges.astype(grid.fft_dtype, copy=False), s=(size,) * d, axes=axes, workers=workers)
+    f *= ws.spectrum
+    pot = scipy.fft.irfftn(f, s=(size,) * d, axes=axes, workers=workers)
+    pot = np.ascontiguousarray(pot[(slice(None),) + (slice(0, m),) * d], dtype=np.float64)
+    if d == 2:
+        _kernels.gather_forces_2d(Ys, center, ws.boxes, ws.weights, pot, ws.rep, ws.z)
+    else:
+        _kernels.gather_forces_3d(Ys, center, ws.boxes, ws.weights, pot, ws.rep, ws.z)
+    # Each z[i] counted the point itself, w_ii = 1.
+    return ws.rep, float(ws.z.sum(dtype=np.float64)) - n
