@@ -37,17 +37,25 @@ def _flip_signs(components: np.ndarray) -> np.ndarray:
     return components * signs[:, None]
 
 
-def _exact(X: np.ndarray, mean: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Top-k eigenpairs of the scatter matrix accumulated in float64 chunks."""
-    d = X.shape[1]
+def _exact(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Top-k eigenpairs of the scatter matrix, in one pass over X.
+
+    Rows are shifted by the first chunk's mean (so float32 products lose little to cancellation),
+    multiplied in float32 BLAS per chunk, and accumulated across chunks in float64.
+    """
+    n, d = X.shape
+    shift = np.asarray(X[:CHUNK_ROWS], dtype=np.float64).mean(axis=0).astype(np.float32)
     scatter = np.zeros((d, d), dtype=np.float64)
-    for rows in _chunks(X.shape[0]):
-        centred = X[rows].astype(np.float64) - mean
-        scatter += centred.T @ centred
+    total = np.zeros(d, dtype=np.float64)
+    for rows in _chunks(n):
+        shifted = X[rows] - shift
+        scatter += shifted.T @ shifted
+        total += shifted.sum(axis=0, dtype=np.float64)
+    offset = total / n
+    scatter -= n * np.outer(offset, offset)
     eigvals, eigvecs = np.linalg.eigh(scatter)
     order = np.argsort(eigvals)[::-1][:k]
-    total = float(np.trace(scatter))
-    return np.clip(eigvals[order], 0.0, None), eigvecs[:, order].T, total
+    return np.clip(eigvals[order], 0.0, None), eigvecs[:, order].T, float(np.trace(scatter)), shift + offset
 
 
 def _randomized(
@@ -117,10 +125,10 @@ class PCA:
         solver = self.svd_solver
         if solver == "auto":
             solver = "exact" if d <= EXACT_MAX_FEATURES else "randomized"
-        mean = _column_mean(X)
         if solver == "exact":
-            scatter_vals, components, total = _exact(X, mean, k)
+            scatter_vals, components, total, mean = _exact(X, k)
         else:
+            mean = _column_mean(X)
             scatter_vals, components, total = _randomized(X, mean, k, check_random_state(self.random_state))
         self.mean_ = mean
         self.components_ = _flip_signs(components).astype(np.float32)
@@ -134,8 +142,8 @@ class PCA:
         X = check_embedding(X, min_samples=1)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"`X` has {X.shape[1]} features, the PCA was fitted on {self.n_features_in_}")
-        weights = self.components_.T.astype(np.float64)
-        shift = self.mean_ @ weights
+        weights = self.components_.T  # float32 products; the mean is removed once per component
+        shift = (self.mean_ @ weights.astype(np.float64)).astype(np.float32)
         out = np.empty((X.shape[0], weights.shape[1]), dtype=np.float32)
         for rows in _chunks(X.shape[0]):
             out[rows] = X[rows] @ weights - shift
