@@ -351,7 +351,7 @@ def checkpoint_prefixes(directory: str | Path) -> list[Path]:
     stems = {_STEP.sub("", p.name) for p in found.values()}
     for index in directory.glob("*.index"):
         prefix = index.with_suffix("")
-        if not found or _STEP.sub("", prefix.name) in stems:
+        if not stems or _STEP.sub("", prefix.name) in stems:
             found.setdefault(os.fspath(prefix), prefix)
     return sorted(found.values(), key=_sort_key)
 
