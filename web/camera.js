@@ -5,8 +5,8 @@
 
 const DEG = Math.PI / 180;
 export const FOV_Y = 45 * DEG;
-/** Distance at which a unit sphere fills the view with a small margin. */
-export const HOME_DISTANCE = 1.15 / Math.sin(FOV_Y / 2);
+/** Distance at which the unit cube's cross-section fills the view with a margin for rotation. */
+export const HOME_DISTANCE = 1.25 / Math.tan(FOV_Y / 2);
 const MIN_PITCH = -89 * DEG;
 const MAX_PITCH = 89 * DEG;
 
@@ -120,13 +120,14 @@ export function bounds(coords, dims, flags, hiddenBit = 0) {
     }
   }
   if (!(lo[0] <= hi[0])) return { center: [0, 0, 0], radius: 1 };
+  // Radius: the largest half-extent of any axis, so the cloud fills the view
+  // (the box diagonal would leave it small, most clouds being round).
   const center = [0, 0, 0];
-  let r2 = 0;
+  let radius = 0;
   for (let d = 0; d < dims; d++) {
     center[d] = (lo[d] + hi[d]) / 2;
-    r2 += ((hi[d] - lo[d]) / 2) ** 2;
+    radius = Math.max(radius, (hi[d] - lo[d]) / 2);
   }
-  const radius = Math.sqrt(r2);
   return { center, radius: radius > 0 ? radius : 1 };
 }
 

@@ -45,27 +45,32 @@ export const DEFAULT_RGB = [38, 110, 200];
 export const MAX_DISTINCT = 120;
 
 /**
- * n distinct colours. Hues step by the golden angle so consecutive indices
- * are far apart; lightness and chroma cycle through levels so that colours
- * sharing a hue region differ in brightness.
+ * n distinct colours, in rings of HUES_PER_RING evenly spaced hues. Each ring
+ * has its own lightness (and a hue offset), so the most frequent categories
+ * (first ring) differ most and later ones still differ in hue or lightness.
  * @param {number} n
  * @returns {Uint8Array} n*3 bytes
  */
 export function categoricalPalette(n) {
   const out = new Uint8Array(n * 3);
-  const lightness = [0.66, 0.5, 0.8, 0.4];
-  const chroma = [0.17, 0.13, 0.1];
+  const lightness = [0.64, 0.46, 0.8, 0.36, 0.72, 0.55];
+  const chroma = [0.16, 0.13, 0.12, 0.1, 0.14, 0.11];
   for (let i = 0; i < n; i++) {
-    const hue = (25 + i * 137.50776) % 360;
-    const L = lightness[i % 4];
-    const C = chroma[Math.floor(i / 4) % 3];
-    const [r, g, b] = oklchToRgb(L, C, hue);
+    const ring = Math.floor(i / HUES_PER_RING);
+    const step = i % HUES_PER_RING;
+    // Alternate around the wheel (0, 5, 1, 6, ...) so neighbours in the legend are far apart.
+    const slot = (step % 2) * (HUES_PER_RING / 2) + Math.floor(step / 2);
+    const hue = (30 + slot * (360 / HUES_PER_RING) + ((ring * 13) % 36)) % 360;
+    // Hues next to each other on the wheel sit in opposite halves of the ring: vary their lightness.
+    const L = lightness[ring % 6] + (slot < HUES_PER_RING / 2 ? 0.05 : -0.07);
+    const [r, g, b] = oklchToRgb(L, chroma[ring % 6], hue);
     out[i * 3] = r;
     out[i * 3 + 1] = g;
     out[i * 3 + 2] = b;
   }
   return out;
 }
+const HUES_PER_RING = 10;
 
 // Control points (OKLCH) of the numeric ramp: dark violet to pale yellow,
 // lightness rising monotonically so order reads even in greyscale.

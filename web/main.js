@@ -259,7 +259,8 @@ async function showProjection(p, point) {
       return;
     }
     if (firstFrame) status.setEmpty(running ? `${current.method.toUpperCase()} ${current.status}… the first frame appears soon` : 'Loading coordinates…', { loading: true });
-    const framesReady = !running || (current.iteration ?? 0) > 0 || current.status === 'running';
+    // A running job has frames once it reports an iteration (PCA has none until done).
+    const framesReady = !running || (current.iteration ?? 0) > 0;
     if (framesReady && (current.iteration !== state.iteration || firstFrame || !running)) {
       try {
         const c = await api.getCoords(current.id);

@@ -24,7 +24,9 @@ function columnarize(names, rows, types) {
   n = rows.length;
   columns = names.map((name, c) => {
     const declared = types?.[name];
-    if (declared !== 'categorical' && looksNumeric(rows, c, declared === 'numeric')) {
+    // A "numeric" column of a few integers (class ids such as the digits'
+    // labels) reads better as categories, so it is coloured as such.
+    if (declared !== 'categorical' && looksNumeric(rows, c, declared === 'numeric' && !fewIntegers(rows, c))) {
       return numericColumn(name, rows, c);
     }
     return categoricalColumn(name, rows, c);
@@ -44,6 +46,20 @@ function looksNumeric(rows, c, declared) {
     if (seen.size < NUMERIC_MIN_DISTINCT) seen.add(v);
   }
   return numbers > 0 && (declared || seen.size >= NUMERIC_MIN_DISTINCT);
+}
+
+/** True when a column holds at most NUMERIC_MIN_DISTINCT - 1 distinct integers. */
+function fewIntegers(rows, c) {
+  const seen = new Set();
+  for (let i = 0; i < rows.length; i++) {
+    const s = rows[i][c];
+    if (s === '' || s === undefined || s === null) continue;
+    const v = Number(s);
+    if (!Number.isInteger(v)) return false;
+    seen.add(v);
+    if (seen.size >= NUMERIC_MIN_DISTINCT) return false;
+  }
+  return true;
 }
 
 /** @returns {NumColumn} */

@@ -24,7 +24,7 @@ export class InspectorPanel {
       h('h2', null, 'Selected point'),
       this.point,
       h('h3', null, 'Nearest neighbours'),
-      h('div', { class: 'row' }, h('label', { for: 'k' }, 'k'), this.k, h('label', { for: 'metric' }, 'metric'), this.metric),
+      h('div', { class: 'row nbparams' }, h('label', { for: 'k' }, 'k'), this.k, h('label', { for: 'metric' }, 'metric'), this.metric),
       this.note,
       this.list,
     );

@@ -114,9 +114,23 @@ export class ProjectionPanel {
     this.progress.value = p ? (p.status === 'done' ? 1 : p.progress ?? 0) : 0;
     this.progress.classList.toggle('active', running);
     if (!p) {
+      this._shownId = null;
       this.progressText.textContent = '';
       this.quality.replaceChildren();
       return;
+    }
+    if (p.id !== this._shownId) {
+      // Show the form of the projection on screen, so Run with a tweak starts from it.
+      this._shownId = p.id;
+      if (this.methods[p.method]) this.method.value = p.method;
+      this.dims2.checked = p.dims === 2;
+      this.dims3.checked = p.dims !== 2;
+      this._renderParams();
+      for (const input of this.params.querySelectorAll('[data-name]')) {
+        const el = /** @type {HTMLInputElement} */ (input);
+        const v = p.params?.[el.dataset.name ?? ''];
+        if (v !== undefined && v !== null) el.value = String(v);
+      }
     }
     if (p.explained_variance_ratio_all && (!this.variance || p.method === 'pca')) {
       const changed = !this.variance;
@@ -229,8 +243,9 @@ function methodTitle(methods, name) {
 /** @param {import('../types').Projection} p */
 export function describeProjection(p) {
   const title = { pca: 'PCA', tsne: 't-SNE', umap: 'UMAP' }[p.method] ?? p.method;
+  const keys = { pca: ['components'], tsne: ['perplexity', 'learning_rate', 'n_iter'], umap: ['n_neighbors', 'min_dist'] }[p.method];
   const params = Object.entries(p.params ?? {})
-    .filter(([, v]) => v !== null && v !== undefined)
+    .filter(([k, v]) => v !== null && v !== undefined && (!keys || keys.includes(k)))
     .slice(0, 3)
     .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('/') : v}`)
     .join(' ');

@@ -1,0 +1,215 @@
+"""Browser tests of the web client: a real `projector serve` plus headless Chromium.
+
+Chromium is Debian's (/usr/bin/chromium, WebGL through SwiftShader); Playwright never
+downloads a browser here. Without Chromium the browser tests skip locally and fail
+when the CI environment variable is set.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+CHROMIUM = os.environ.get("PROJECTOR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+SERVER_START_TIMEOUT = 90
+
+
+def _require_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    message = f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+class Server:
+    """A `projector serve --port 0` subprocess and a tiny JSON client for it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "projector", "serve", "--port", "0", "--data-dir", str(data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self.log: list[str] = []
+        found: list[str] = []
+        ready = threading.Event()
+
+        def read() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.log.append(line)
+                match = re.search(r"projector serving at (http://\S+)", line)
+                if match and not found:
+                    found.append(match.group(1))
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not ready.wait(SERVER_START_TIMEOUT) or not found:
+            self.stop()
+            raise RuntimeError("projector serve did not start:\n" + "".join(self.log))
+        self.url = found[0].rstrip("/") + "/"
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path.lstrip("/"), data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            raw = resp.read()
+            return json.loads(raw) if raw else None
+
+    def get(self, path: str) -> Any:
+        return self.api("GET", path)
+
+    def demo(self) -> dict[str, Any]:
+        return next(d for d in self.get("api/datasets") if d["source"] == "demo")
+
+    def project(self, dataset: str, method: str, dims: int, params: dict[str, Any] | None = None, wait: float = 60) -> dict[str, Any]:
+        """Create (or find the cached) projection and wait for it to finish."""
+        try:
+            p = self.api("POST", f"api/datasets/{dataset}/projections", {"method": method, "dims": dims, "params": params or {}})
+        except urllib.error.HTTPError as err:
+            raise AssertionError(f"{method}: {err.code} {err.read().decode()}") from err
+        deadline = time.monotonic() + wait
+        while p["status"] not in ("done", "failed", "cancelled"):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"projection {p['id']} still {p['status']}")
+            time.sleep(0.1)
+            p = self.get(f"api/projections/{p['id']}")
+        assert p["status"] == "done", p
+        return p
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = Server(tmp_path_factory.mktemp("webdata"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+class PageProbe:
+    """A page plus everything it logged, and helpers to read the picture."""
+
+    def __init__(self, page: Any, server: Server, artifacts: Path) -> None:
+        self.page = page
+        self.server = server
+        self.artifacts = artifacts
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+
+    def open(self, query: str = "", ready: bool = True) -> None:
+        self.page.goto(self.server.url + query)
+        if ready:
+            self.wait("__projector.ready && __projector.projectionStatus === 'done'")
+            self.wait_pick_ready()
+
+    def wait(self, expr: str, timeout: float = 30_000) -> None:
+        self.page.wait_for_function(f"() => window.__projector && ({expr})", timeout=timeout)
+
+    def wait_pick_ready(self) -> None:
+        self.wait("__projector.pickReady")
+
+    def hook(self, expr: str) -> Any:
+        return self.page.evaluate(f"() => window.__projector.{expr}")
+
+    def canvas_png(self, name: str) -> bytes:
+        png = self.page.locator("#scatter").screenshot()
+        (self.artifacts / f"{name}.png").write_bytes(png)
+        return png
+
+    def screenshot(self, name: str) -> Path:
+        path = self.artifacts / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def pixel_stats(self, png: bytes) -> dict[str, int]:
+        """Decode a PNG in the page: non-background pixels and distinct colours (quantised)."""
+        return self.page.evaluate(
+            """async (b64) => {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                const bmp = await createImageBitmap(new Blob([bytes], {type: 'image/png'}));
+                const c = new OffscreenCanvas(bmp.width, bmp.height);
+                const ctx = c.getContext('2d');
+                ctx.drawImage(bmp, 0, 0);
+                const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+                const bg = [d[0], d[1], d[2]];
+                let other = 0;
+                const colours = new Map();
+                for (let i = 0; i < d.length; i += 4) {
+                  if (Math.abs(d[i] - bg[0]) + Math.abs(d[i+1] - bg[1]) + Math.abs(d[i+2] - bg[2]) < 12) continue;
+                  other++;
+                  const key = (d[i] >> 4) << 8 | (d[i+1] >> 4) << 4 | (d[i+2] >> 4);
+                  colours.set(key, (colours.get(key) || 0) + 1);
+                }
+                // A colour counts when it covers at least 40 pixels (not edge blends).
+                const distinct = [...colours.values()].filter((v) => v >= 40).length;
+                return {nonBackground: other, distinct, total: d.length / 4};
+            }""",
+            base64.b64encode(png).decode(),
+        )
+
+    def assert_clean_console(self) -> None:
+        assert not self.page_errors, self.page_errors
+        assert not self.console_errors, self.console_errors
+
+
+@pytest.fixture()
+def probe(browser: Any, server: Server, artifacts: Path) -> Iterator[PageProbe]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    yield PageProbe(page, server, artifacts)
+    context.close()
+
