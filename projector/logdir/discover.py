@@ -160,6 +160,7 @@ class _Scanner:
         self.root = root
         self.entries: dict[str, EmbeddingEntry] = {}
         self.errors: list[RunError] = []
+        self.used_dirs: set[Path] = set()  # checkpoint folders some config already read
 
     # --- helpers ---
 
@@ -361,6 +362,7 @@ class _Scanner:
                     f"(no `checkpoint` file, *.index or *.weights.h5 in {run_dir})",
                 )
             return
+        self.used_dirs.update(p.parent for p in safe)
         for prefix in safe:
             self._one_checkpoint(run, base, config_path, prefix, named, template, many=len(safe) > 1)
 
@@ -496,8 +498,10 @@ def _walk(root: Path) -> list[tuple[Path, Path | None]]:
             configured.add(run_dir)
         elif "checkpoint" in filenames:
             candidates.append(directory)  # a checkpoint directory without a config
-    runs.extend((d, None) for d in candidates if d not in configured)
-    return sorted(runs, key=lambda r: (os.fspath(r[0]), os.fspath(r[1] or "")))
+    runs.sort(key=lambda r: (os.fspath(r[0]), os.fspath(r[1] or "")))
+    # config-less checkpoint folders last, so configs that point into them claim them first
+    runs.extend((d, None) for d in sorted(candidates) if d not in configured)
+    return runs
 
 
 def discover(logdir: str | Path) -> Discovery:
@@ -511,6 +515,8 @@ def discover(logdir: str | Path) -> Discovery:
         raise LogdirError(f"{logdir}: logdir not found or not a directory")
     scanner = _Scanner(root)
     for run_dir, config_path in _walk(root):
+        if config_path is None and run_dir in scanner.used_dirs:
+            continue  # a checkpoint folder that a config elsewhere already points to
         try:
             scanner.scan_run(run_dir, config_path)
         except (LogdirError, OSError) as exc:  # anything unforeseen stays with its run

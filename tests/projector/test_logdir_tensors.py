@@ -1,0 +1,123 @@
+"""tensor_path files (TSV and raw float32) and Keras 3 weights files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from projector.logdir import LogdirError, keras_embeddings, read_keras_weight, read_tensor_file
+from projector.logdir.keras_h5 import h5_step
+from projector.logdir.tensors import tsv_shape
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+LOGDIRS = FIXTURES / "logdirs"
+
+
+def _expected(name: str) -> dict[str, np.ndarray]:
+    with np.load(FIXTURES / "expected" / f"{name}.npz") as data:
+        return {k: data[k] for k in data.files}
+
+
+def _bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == np.float32 and a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+@pytest.mark.parametrize(
+    ("fixture", "key", "path"),
+    [
+        ("tensorboardx", "points:00000", "00000/points/tensors.tsv"),
+        ("tensorboardx", "points:00001", "00001/points/tensors.tsv"),
+        ("tensorboardx", "plain/vec:00000", "00000/plain%2fvec/tensors.tsv"),
+        ("torch_tb", "default:00000", "00000/default/tensors.tsv"),
+        ("torch_tb", "default:00005", "00005/default/tensors.tsv"),
+    ],
+)
+def test_add_embedding_tsv_bit_exact(fixture: str, key: str, path: str) -> None:
+    array = read_tensor_file(LOGDIRS / fixture / path)
+    assert _bits_equal(array, _expected(fixture)[key])
+    assert tsv_shape(LOGDIRS / fixture / path) == array.shape
+
+
+def test_tsv_blank_lines_crlf_and_spaces(tmp_path: Path) -> None:
+    path = tmp_path / "t.tsv"
+    path.write_bytes(b"\n1.5\t2\r\n\n-3e-2\t inf\r\n\n\n")
+    array = read_tensor_file(path)
+    assert array.tolist() == [[1.5, 2.0], [np.float32(-3e-2), np.inf]]
+    assert tsv_shape(path) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"1\t2\n3\n", "line 2 has 1 values, earlier lines have 2"),
+        (b"1\t2\n3\tx\n", "line 2: 'x' is not a number"),
+        (b"\n\n", "empty"),
+    ],
+)
+def test_bad_tsv(tmp_path: Path, content: bytes, fragment: str) -> None:
+    path = tmp_path / "t.tsv"
+    path.write_bytes(content)
+    with pytest.raises(LogdirError, match=fragment) as info:
+        read_tensor_file(path)
+    assert "t.tsv" in str(info.value)
+
+
+def test_tsv_shape_mismatch_with_config(tmp_path: Path) -> None:
+    path = tmp_path / "t.tsv"
+    path.write_text("1\t2\n3\t4\n")
+    assert read_tensor_file(path, [2, 2]).shape == (2, 2)
+    with pytest.raises(LogdirError, match="tensor_shape says 3x2"):
+        read_tensor_file(path, [3, 2])
+
+
+def test_raw_float32(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    array = rng.standard_normal((9, 5)).astype(np.float32)
+    array[0, 0] = np.float32(-2.5e38)  # makes the bytes invalid UTF-8 almost surely
+    path = tmp_path / "t.bytes"
+    path.write_bytes(array.astype("<f4").tobytes())
+    assert _bits_equal(read_tensor_file(path, [9, 5]), array)
+    with pytest.raises(LogdirError, match="needs tensor_shape"):
+        read_tensor_file(path)
+    with pytest.raises(LogdirError, match="needs 200"):
+        read_tensor_file(path, [10, 5])
+
+
+def test_raw_zeros_are_not_mistaken_for_text(tmp_path: Path) -> None:
+    path = tmp_path / "zeros.bytes"
+    path.write_bytes(bytes(4 * 6))  # valid UTF-8, but NUL bytes
+    assert read_tensor_file(path, [3, 2]).tolist() == [[0, 0]] * 3
+
+
+def test_missing_tensor_file(tmp_path: Path) -> None:
+    with pytest.raises(LogdirError, match="tensor file not found"):
+        read_tensor_file(tmp_path / "nope.tsv")
+
+
+# --- Keras 3 weights -------------------------------------------------------------------
+
+
+def test_keras_weights_bit_exact() -> None:
+    expected = _expected("keras3_callback")
+    for epoch in (0, 1):
+        path = LOGDIRS / "keras3_callback" / "train" / f"keras_embedding.ckpt-{epoch}.weights.h5"
+        assert h5_step(path) == epoch
+        (layer,) = keras_embeddings(path)
+        assert layer.layer_name == "tokens"
+        assert layer.dataset == "layers/embedding/vars/0"
+        assert layer.shape == (40, 8)
+        assert _bits_equal(read_keras_weight(path, layer.dataset), expected[f"keras_embedding.ckpt-{epoch}|tokens"])
+
+
+def test_keras_weights_errors(tmp_path: Path) -> None:
+    path = LOGDIRS / "keras3_callback" / "train" / "keras_embedding.ckpt-0.weights.h5"
+    with pytest.raises(LogdirError, match="no weight 'layers/nope'"):
+        read_keras_weight(path, "layers/nope")
+    with pytest.raises(LogdirError, match="only floating point"):
+        read_keras_weight(path, "optimizer/vars/0")  # the int64 iteration counter
+    broken = tmp_path / "broken.weights.h5"
+    broken.write_bytes(b"not hdf5 at all")
+    with pytest.raises(LogdirError, match="not a readable HDF5"):
+        keras_embeddings(broken)
