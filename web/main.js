@@ -477,6 +477,7 @@ const hook = {
   get lastFrameMs() { return scene?.stats.lastFrameMs ?? 0; },
   get firstFrameAt() { return scene?.stats.firstFrameAt ?? 0; },
   get lastPickMs() { return scene?.stats.lastPickMs ?? 0; },
+  get lastPickBuildMs() { return scene?.picker.lastBuildMs ?? 0; },
   get datasetId() { return state.dataset?.id ?? null; },
   get projectionId() { return state.projection?.id ?? null; },
   get projectionStatus() { return state.projection?.status ?? null; },
@@ -503,13 +504,15 @@ const hook = {
     const i = scene.pickAt(x - r.left, y - r.top);
     return [i, performance.now() - t0];
   },
-  /** Orbit (3D) or pan (2D) and render synchronously; returns ms. */
-  orbitSync(dx, dy) {
+  /** Orbit (3D) and render synchronously as during a drag (full = every point); returns ms. */
+  orbitSync(dx, dy, full = false) {
     if (!scene) return 0;
     const t0 = performance.now();
+    scene.moving = !full;
     scene.camera = scene.dims === 3 ? { ...scene.camera, yaw: scene.camera.yaw - dx * 0.008, pitch: Math.max(-1.5, Math.min(1.5, scene.camera.pitch + dy * 0.008)) } : scene.camera;
     scene.cameraVersion++;
     scene.renderNow(true);
+    scene.moving = false;
     return performance.now() - t0;
   },
   /** Rebuild the pick index for the current camera now. */

@@ -63,6 +63,8 @@ export class Scene {
     this._labelRequested = new Set();
     this._frameRequested = false;
     this._settleTimer = 0;
+    /** The camera is moving: draw a subset of very large clouds. */
+    this.moving = false;
     this.stats = { frames: 0, pointsDrawn: 0, lastFrameMs: 0, firstFrameAt: 0, lastPickMs: 0 };
 
     attachControls(canvas, {
@@ -230,8 +232,13 @@ export class Scene {
   /** @param {boolean} [cameraMoved] the pick index must be rebuilt afterwards */
   requestFrame(cameraMoved = false) {
     if (cameraMoved) {
+      this.moving = this.stats.firstFrameAt > 0;
       clearTimeout(this._settleTimer);
-      this._settleTimer = window.setTimeout(() => this._rebuildPickIndex(), SETTLE_MS);
+      this._settleTimer = window.setTimeout(() => {
+        this.moving = false;
+        this._rebuildPickIndex();
+        this.requestFrame();
+      }, SETTLE_MS);
     }
     if (this._frameRequested) return;
     this._frameRequested = true;
@@ -255,6 +262,7 @@ export class Scene {
       perspectiveRef: this.dims === 3 ? this.camera.distance : 0,
       highlight: this.hasHighlight(),
       sprites: this.sprites,
+      moving: this.moving,
     });
     const first = drawn > 0 && !this.stats.firstFrameAt;
     // Benchmarks set __projectorSync so frame times include the GPU's work.

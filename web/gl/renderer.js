@@ -11,6 +11,9 @@ export const FLAG_MATCH = 4;
 export const FLAG_HIDDEN = 8;
 export const FLAG_HOVER = 16;
 
+/** While the camera moves, at most this many points are drawn (a fixed random subset). */
+export const MOTION_BUDGET = 200_000;
+
 // The vertex shader decides size, colour dimming and draw order from the flags.
 const POINT_VS = `#version 300 es
 layout(location = 0) in vec3 a_pos;
@@ -129,6 +132,8 @@ export class Renderer {
     this.positionBuffer = gl.createBuffer();
     this.colorBuffer = gl.createBuffer();
     this.flagBuffer = gl.createBuffer();
+    this.subsetBuffer = gl.createBuffer();
+    this.hasSubset = false;
     this.spriteTexture = null;
     this.spriteCols = 0;
     this.tileSize = [0, 0];
@@ -169,11 +174,35 @@ export class Renderer {
     const n = Math.floor(coords.length / dims);
     if (n !== this.count) {
       this.count = n;
+      this._buildSubset(n);
       this.setColors(null);
       this.setFlags(new Uint8Array(n));
     }
     this.dims = dims;
     gl.bindVertexArray(null);
+  }
+
+  /**
+   * Index buffer holding a seeded random permutation of the points; drawing its
+   * first MOTION_BUDGET entries gives an unbiased subset while the camera moves,
+   * whatever the order of the rows.
+   * @param {number} n
+   */
+  _buildSubset(n) {
+    const gl = this.gl;
+    this.hasSubset = n > MOTION_BUDGET;
+    if (!this.hasSubset) return;
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    let seed = 0x9e3779b9;
+    for (let i = n - 1; i > 0; i--) {
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+      const j = (seed >>> 0) % (i + 1);
+      const t = order[i]; order[i] = order[j]; order[j] = t;
+    }
+    // The element buffer binding is part of the VAO (bound by the caller).
+    gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.subsetBuffer);
+    gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, order.subarray(0, MOTION_BUDGET), gl.STATIC_DRAW);
   }
 
   /** @param {Uint8Array | null} rgba n*4 bytes, or null for one default colour */
@@ -239,7 +268,7 @@ export class Renderer {
 
   /**
    * Draw one frame.
-   * @param {{mvp: Float32Array, pointSize: number, perspectiveRef: number, highlight: boolean, sprites: boolean}} view
+   * @param {{mvp: Float32Array, pointSize: number, perspectiveRef: number, highlight: boolean, sprites: boolean, moving?: boolean}} view
    * @returns {number} points submitted
    */
   render(view) {
@@ -269,9 +298,15 @@ export class Renderer {
     gl.bindTexture(gl.TEXTURE_2D, sprites ? this.spriteTexture : null);
     gl.uniform1i(u.u_sprite, 0);
     gl.bindVertexArray(this.vao);
-    gl.drawArrays(gl.POINTS, 0, this.count);
+    let drawn = this.count;
+    if (view.moving && this.hasSubset) {
+      drawn = MOTION_BUDGET;
+      gl.drawElements(gl.POINTS, drawn, gl.UNSIGNED_INT, 0);
+    } else {
+      gl.drawArrays(gl.POINTS, 0, this.count);
+    }
     gl.bindVertexArray(null);
-    return this.count;
+    return drawn;
   }
 
   /** Block until the GPU has finished (benchmarks and tests only). */
