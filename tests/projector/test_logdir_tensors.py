@@ -100,6 +100,7 @@ def test_missing_tensor_file(tmp_path: Path) -> None:
 
 
 def test_keras_weights_bit_exact() -> None:
+    pytest.importorskip("h5py")
     expected = _expected("keras3_callback")
     for epoch in (0, 1):
         path = LOGDIRS / "keras3_callback" / "train" / f"keras_embedding.ckpt-{epoch}.weights.h5"
@@ -112,6 +113,7 @@ def test_keras_weights_bit_exact() -> None:
 
 
 def test_keras_weights_errors(tmp_path: Path) -> None:
+    pytest.importorskip("h5py")
     path = LOGDIRS / "keras3_callback" / "train" / "keras_embedding.ckpt-0.weights.h5"
     with pytest.raises(LogdirError, match="no weight 'layers/nope'"):
         read_keras_weight(path, "layers/nope")
