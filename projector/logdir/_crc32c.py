@@ -28,7 +28,7 @@ _TABLES = _make_tables()
 
 
 @numba.njit(cache=True, nogil=True)
-def _crc32c_update(crc: int, data: np.ndarray, tables: np.ndarray) -> int:  # pragma: no cover - jit
+def _crc32c_update(crc: np.uint32, data: np.ndarray, tables: np.ndarray) -> np.uint32:  # pragma: no cover - jit
     """Continue a raw (unfinalised) CRC32C over a uint8 array of shape (n,)."""
     c = np.uint32(crc)
     n = data.shape[0]

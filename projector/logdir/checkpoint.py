@@ -150,8 +150,7 @@ def slice_key(name: str, extents: list[tuple[int, int | None]]) -> bytes:
 
 def _normalise_prefix(prefix: str | Path) -> Path:
     text = os.fspath(prefix)
-    if text.endswith(".index"):
-        text = text[: -len(".index")]
+    text = text.removesuffix(".index")
     return Path(text)
 
 
@@ -271,7 +270,7 @@ class Checkpoint:
         try:
             with open(path, "rb") as fh:
                 fh.seek(entry.offset)
-                got = fh.readinto(memoryview(buf)) if entry.size else 0
+                got = fh.readinto(buf.data) if entry.size else 0
         except FileNotFoundError:
             raise LogdirError(
                 f"{path}: missing data file (shard {entry.shard_id + 1} of {self.num_shards}) "

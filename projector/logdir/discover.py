@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,7 @@ def _digest(*parts: object) -> str:
 
 
 def _display(key: str) -> str:
-    return key[: -len(VARIABLE_SUFFIX)] if key.endswith(VARIABLE_SUFFIX) else key
+    return key.removesuffix(VARIABLE_SUFFIX)
 
 
 def match_tensor_name(name: str, variables: dict[str, tuple[str, tuple[int, ...]]]) -> str | None:
@@ -116,8 +117,7 @@ def match_tensor_name(name: str, variables: dict[str, tuple[str, tuple[int, ...]
     Tries the name itself (trailing ``:0`` dropped), then ``<name>/.ATTRIBUTES/VARIABLE_VALUE``,
     then a unique key whose path ends with ``/<name>``.
     """
-    if name.endswith(":0"):
-        name = name[:-2]
+    name = name.removesuffix(":0")
     for candidate in (name, name + VARIABLE_SUFFIX):
         if candidate in variables:
             return candidate
@@ -140,6 +140,10 @@ def is_embedding_variable(key: str, dtype: str, shape: tuple[int, ...]) -> bool:
     if ".OPTIMIZER_SLOT" in key or key.startswith("optimizer/") or _TF1_SLOT.search(key):
         return False
     return not key.startswith("\x00")
+
+
+def _read_checkpoint_tensor(prefix: Path, key: str) -> np.ndarray:
+    return Checkpoint(prefix).read(key)  # reopened so a rewritten index is picked up
 
 
 def _split_step(tensor_name: str, tensor_path: str) -> tuple[str, int | None]:
@@ -274,7 +278,7 @@ class _Scanner:
             elif entry.shape is None:
                 entry.shape = tsv_shape(path)
             tensor_shape = list(info.tensor_shape)
-            entry._loader = lambda: read_tensor_file(path, tensor_shape)
+            entry._loader = partial(read_tensor_file, path, tensor_shape)
         except LogdirError as exc:
             entry.error = str(exc)
         self._assets(entry, info, base, config_path)
@@ -394,8 +398,8 @@ class _Scanner:
         for key, (dtype, shape) in variables.items():
             if key not in taken and is_embedding_variable(key, dtype, shape):
                 chosen.append((key, template, True))
-        for key, info, exists in chosen:
-            display = _display(key[:-2] if key.endswith(":0") else key)
+        for key, chosen_info, exists in chosen:
+            display = _display(key.removesuffix(":0"))
             entry = EmbeddingEntry(
                 key=_digest(run, "ckpt", stem, key, step),
                 run=run,
@@ -412,7 +416,7 @@ class _Scanner:
             try:
                 if not exists:
                     sample = ", ".join(sorted(k for k in variables if not k.startswith("_"))[:8])
-                    raise LogdirError(f"{index}: no tensor {info.tensor_name!r} in checkpoint {prefix.name} "
+                    raise LogdirError(f"{index}: no tensor {key!r} in checkpoint {prefix.name} "
                                       f"(it has: {sample})")
                 dtype, shape = variables[key]
                 if len(shape) != 2:
@@ -429,10 +433,10 @@ class _Scanner:
                                           f"of checkpoint {prefix.name}")
                     if not is_inside(self.root, data):
                         raise LogdirError(f"{data}: symlink to outside the logdir; refused")
-                entry._loader = lambda prefix=prefix, key=key: Checkpoint(prefix).read(key)
+                entry._loader = partial(_read_checkpoint_tensor, prefix, key)
             except LogdirError as exc:
                 entry.error = str(exc)
-            self._assets(entry, info, base, config_path)
+            self._assets(entry, chosen_info, base, config_path)
             self._finish(entry, files)
 
     # --- Keras 3 weights ---
@@ -477,7 +481,7 @@ class _Scanner:
                     kind="keras_h5",
                     source_path=path,
                     config_path=config_path,
-                    _loader=lambda path=path, ds=layer.dataset: read_keras_weight(path, ds),
+                    _loader=partial(read_keras_weight, path, layer.dataset),
                 )
                 self._assets(entry, info, base, config_path)
                 self._finish(entry, [path])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ class KerasEmbedding:
     shape: tuple[int, ...]
 
 
-def _h5py():  # noqa: ANN202
+def _h5py() -> Any:
     try:
         import h5py
     except ImportError:  # pragma: no cover - depends on the environment
@@ -34,7 +35,7 @@ def _h5py():  # noqa: ANN202
     return h5py
 
 
-def _open(path: Path):  # noqa: ANN202
+def _open(path: Path) -> Any:
     h5py = _h5py()
     try:
         return h5py.File(path, "r")

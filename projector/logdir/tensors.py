@@ -106,4 +106,4 @@ def tsv_shape(path: str | Path) -> tuple[int, int]:
         raise LogdirError(f"{path}: tensor file is empty")
     first = int(content[0])
     cols = data[starts[first]:starts[first] + lengths[first]].count(b"\t") + 1
-    return int(len(content)), int(cols)
+    return len(content), int(cols)

@@ -14,7 +14,13 @@ import numpy as np
 
 from ._png import encode_png
 from .errors import LogdirError
-from .pbtxt import EmbeddingInfo, ProjectorConfig, SpriteInfo, format_projector_config, read_projector_config
+from .pbtxt import (
+    EmbeddingInfo,
+    ProjectorConfig,
+    SpriteInfo,
+    format_projector_config,
+    read_projector_config,
+)
 
 __all__ = ["encode_tag", "log_embedding"]
 

@@ -10,7 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from projector.logdir import Checkpoint, LogdirError, checkpoint_prefixes, latest_checkpoint
+from projector.logdir import (
+    Checkpoint,
+    LogdirError,
+    checkpoint_prefixes,
+    latest_checkpoint,
+)
 from projector.logdir._crc32c import crc32c, mask, unmask
 from projector.logdir._snappy import snappy_decompress
 from projector.logdir._table import read_table
@@ -152,7 +157,7 @@ def tf2_copy(tmp_path: Path) -> Path:
 def test_truncated_index(tf2_copy: Path, keep: int, fragment: str) -> None:
     index = tf2_copy / "embedding.ckpt-2.index"
     data = index.read_bytes()
-    index.write_bytes(data[:keep] if keep >= 0 else data[:keep])
+    index.write_bytes(data[:keep])
     with pytest.raises(LogdirError, match=fragment) as info:
         Checkpoint(tf2_copy / "embedding.ckpt-2")
     assert "embedding.ckpt-2.index" in str(info.value)

@@ -7,7 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from projector.logdir import LogdirError, keras_embeddings, read_keras_weight, read_tensor_file
+from projector.logdir import (
+    LogdirError,
+    keras_embeddings,
+    read_keras_weight,
+    read_tensor_file,
+)
 from projector.logdir.keras_h5 import h5_step
 from projector.logdir.tensors import tsv_shape
 

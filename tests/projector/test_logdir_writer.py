@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from projector.logdir import LogdirError, discover, log_embedding, read_projector_config, read_tensor_file
+from projector.logdir import (
+    LogdirError,
+    discover,
+    log_embedding,
+    read_projector_config,
+    read_tensor_file,
+)
 from projector.logdir.writer import encode_tag
 
 LOGDIRS = Path(__file__).resolve().parent.parent / "fixtures" / "logdirs"
