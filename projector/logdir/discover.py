@@ -271,7 +271,7 @@ class _Scanner:
                 raise LogdirError(f"{path}: tensor file not found")
             with open(path, "rb") as fh:
                 head = fh.read(65536)
-            if is_raw_float32(head, info.tensor_shape):
+            if is_raw_float32(head, info.tensor_shape, complete=False):
                 entry.kind = "raw"
                 if len(info.tensor_shape) != 2:
                     raise LogdirError(f"{path}: binary tensor file needs tensor_shape [rows, dims] in the config")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +21,17 @@ def _read(path: Path) -> bytes:
         raise LogdirError(f"{path}: cannot read ({exc.strerror})") from None
 
 
-def is_raw_float32(data: bytes, tensor_shape: list[int] | tuple[int, ...] | None) -> bool:
-    """TensorBoard's rule: a file that is not UTF-8 text holds raw float32 (with a given shape)."""
+def is_raw_float32(
+    data: bytes, tensor_shape: list[int] | tuple[int, ...] | None, complete: bool = True
+) -> bool:
+    """TensorBoard's rule: a file that is not UTF-8 text holds raw float32 (with a given shape).
+
+    ``complete=False`` means ``data`` is only the start of the file (it may end mid-character).
+    """
     if b"\x00" in data[:65536] and tensor_shape:
         return True  # NUL bytes never occur in a TSV; zeros are valid UTF-8 but not text
     try:
-        data.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=complete)
     except UnicodeDecodeError:
         return True
     return False

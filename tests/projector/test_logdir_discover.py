@@ -223,6 +223,18 @@ def test_raw_tensor_path(tmp_path: Path) -> None:
     assert _bits_equal(entry.load_tensor(), array)
 
 
+def test_utf8_character_across_the_sniffed_prefix_is_still_text(tmp_path: Path) -> None:
+    root = tmp_path / "logs"
+    root.mkdir()
+    line = "1.5\t2.5\n"
+    text = line * (65535 // len(line))
+    text += " " * (65535 - len(text.encode())) + "é\n" + line  # "é" straddles byte 65536
+    (root / "t.tsv").write_text(text, encoding="utf-8")
+    (root / "projector_config.pbtxt").write_text('embeddings { tensor_path: "t.tsv" }\n')
+    (entry,) = discover(root).entries
+    assert entry.kind == "tsv"
+
+
 def test_no_checkpoint_message_only_when_nothing_else(tmp_path: Path) -> None:
     root = tmp_path / "logs"
     _copy("torch_tb", root / "tsv_only")
