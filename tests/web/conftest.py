@@ -185,7 +185,14 @@ class PageProbe:
                 const ctx = c.getContext('2d');
                 ctx.drawImage(bmp, 0, 0);
                 const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
-                const bg = [d[0], d[1], d[2]];
+                // Background: the most common colour.
+                const freq = new Map();
+                for (let i = 0; i < d.length; i += 4 * 7) {
+                  const key = d[i] << 16 | d[i+1] << 8 | d[i+2];
+                  freq.set(key, (freq.get(key) || 0) + 1);
+                }
+                const top = [...freq.entries()].sort((a, b) => b[1] - a[1])[0][0];
+                const bg = [top >> 16 & 255, top >> 8 & 255, top & 255];
                 let other = 0;
                 const colours = new Map();
                 for (let i = 0; i < d.length; i += 4) {
