@@ -364,7 +364,11 @@ export class Scene {
     ctx.lineWidth = 3;
     ctx.strokeStyle = 'rgba(255,255,255,0.9)';
     const seen = new Set();
-    for (const i of indices) {
+    // Labels that would overlap one already drawn are skipped (16x14 px occupancy cells);
+    // the selected and hovered points always get theirs.
+    const taken = new Set();
+    const order = [...indices].sort((a, b) => Number(b === this.hover || b === this.selected) - Number(a === this.hover || a === this.selected));
+    for (const i of order) {
       if (seen.has(i)) continue;
       seen.add(i);
       const text = this.labelCache.get(i);
@@ -372,9 +376,15 @@ export class Scene {
       const p = this.screenOf(i);
       if (!p || !p.visible) continue;
       const strong = i === this.selected || i === this.hover;
-      ctx.fillStyle = strong ? '#111' : '#333';
       ctx.font = strong ? 'bold 13px system-ui, sans-serif' : '12px system-ui, sans-serif';
       const x = p.x + this.pointSize / 2 + 4;
+      const w = ctx.measureText(text).width;
+      const c0 = Math.floor(x / 16), c1 = Math.floor((x + w) / 16), r = Math.floor(p.y / 14);
+      let free = true;
+      for (let c = c0; c <= c1 && free; c++) free = !taken.has(r * 4096 + c);
+      if (!free && !strong) continue;
+      for (let c = c0; c <= c1; c++) taken.add(r * 4096 + c);
+      ctx.fillStyle = strong ? '#111' : '#333';
       ctx.strokeText(text, x, p.y);
       ctx.fillText(text, x, p.y);
     }

@@ -162,3 +162,18 @@ def test_unknown_dataset_shows_the_api_error(probe):
     assert "not_found" in text or "404" in text, text
     assert probe.page.is_visible("#empty")
     probe.screenshot("error-unknown-dataset")
+
+
+def test_thumbnails_draw_from_the_sprite(probe):
+    probe.open()
+    plain = probe.pixel_stats(probe.canvas_png("points"))
+    assert not probe.page.is_disabled("#sprites")
+    frames = probe.hook("frames")
+    probe.page.check("#sprites")
+    probe.wait(f"__projector.frames > {frames}")
+    probe.page.wait_for_timeout(200)
+    sprites = probe.pixel_stats(probe.canvas_png("thumbnails"))
+    # Thumbnails are larger than points: they cover more of the canvas.
+    assert sprites["nonBackground"] > plain["nonBackground"] * 1.5, (plain, sprites)
+    probe.screenshot("page-thumbnails")
+    probe.assert_clean_console()
