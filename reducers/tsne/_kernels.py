@@ -48,7 +48,9 @@ def attractive_forces(indptr, indices, data, Y, out, kl_terms, with_kl):
             kl_terms[i] = s
 
 
-@numba.njit(parallel=True, **_JIT)
+# Interpolation kernels are O(n p^d) and memory-bound: serial, because a parallel region
+# costs more than the work when other processes share the cores.
+@numba.njit(**_JIT)
 def lagrange_weights(Y, y_min, box_width, n_boxes, n_nodes, boxes, weights):
     """Box of each point and the Lagrange weights of the box's interpolation nodes.
 
@@ -78,7 +80,7 @@ def lagrange_weights(Y, y_min, box_width, n_boxes, n_nodes, boxes, weights):
             if m != a:
                 prod *= (a - m) / n_nodes
         denom[a] = prod
-    for i in numba.prange(n):
+    for i in range(n):
         for c in range(d):
             t = (Y[i, c] - y_min) / box_width
             b = min(int(t), n_boxes - 1)
@@ -124,7 +126,7 @@ def scatter_charges_2d(Y, center, boxes, weights, grid):
                 grid[3, g0 + a, g1 + b] += w * sq
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def gather_forces_2d(Y, center, boxes, weights, potentials, rep, z):
     """Interpolate the potentials back to the points; repulsive force and normaliser terms.
 
@@ -142,7 +144,7 @@ def gather_forces_2d(Y, center, boxes, weights, potentials, rep, z):
     """
     n = Y.shape[0]
     p = weights.shape[2]
-    for i in numba.prange(n):
+    for i in range(n):
         phi0 = 0.0
         phi1 = 0.0
         phi2 = 0.0
@@ -192,12 +194,12 @@ def scatter_charges_3d(Y, center, boxes, weights, grid):
                     grid[4, g0 + a, g1 + b, g2 + c] += w * sq
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def gather_forces_3d(Y, center, boxes, weights, potentials, rep, z):
     """3-D `gather_forces_2d`: potentials of shape (5, M, M, M), rep of shape (n, 3)."""
     n = Y.shape[0]
     p = weights.shape[2]
-    for i in numba.prange(n):
+    for i in range(n):
         phi0 = 0.0
         phi1 = 0.0
         phi2 = 0.0
@@ -252,7 +254,7 @@ def exact_repulsive(Y, rep, z):
         z[i] = s
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def gradient_step(Y, grad, update, gains, momentum, learning_rate, min_gain, max_step_norm):
     """One momentum step with per-coordinate gains (delta-bar-delta, Jacobs 1988), in place.
 
@@ -265,7 +267,7 @@ def gradient_step(Y, grad, update, gains, momentum, learning_rate, min_gain, max
         being flung far away by the large learning rates of big datasets.
     """
     n, d = Y.shape
-    for i in numba.prange(n):
+    for i in range(n):
         norm2 = 0.0
         for c in range(d):
             g = grad[i, c]

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 
-from reducers.tsne import _kernels
+from reducers.tsne import _barnes_hut, _kernels
 
-__all__ = ["GridParams", "Workspace", "attractive", "repulsive", "DEFAULT_GRID"]
+__all__ = ["GridParams", "BarnesHutParams", "Workspace", "attractive", "repulsive", "DEFAULT_GRID"]
 
 
 @dataclass(frozen=True)
@@ -46,25 +46,53 @@ class GridParams:
     fft_dtype: type = np.float64
 
 
-# 2-D as FIt-SNE. In 3-D the grid has M^3 nodes, so boxes are wider and fewer; five
-# nodes per box keep the interpolation error of the wider boxes below the 2-D one's.
-DEFAULT_GRID = {2: GridParams(3, 50, 1.0, 0), 3: GridParams(3, 12, 2.0, 0)}
+@dataclass(frozen=True)
+class BarnesHutParams:
+    """Barnes-Hut repulsion: a cell of side s at distance r is summarised when s < theta r."""
+
+    theta: float = 0.5
+    exact_below: int = 0
+
+
+# 2-D: FIt-SNE's scheme with 4 nodes per 0.75-unit box instead of 3 per unit: about 12x
+# less error (0.08% against 0.9% on a 20,000-point layout, ~3% on 500 points), paid for
+# by float32 FFTs, whose rounding stays far below the interpolation error.
+# 3-D: a grid that accurate has M^3 nodes; Barnes-Hut is cheaper there.
+# Below `exact_below` points the exact O(n^2) sum is faster than either.
+DEFAULT_GRID = {
+    2: GridParams(n_nodes=4, min_boxes=40, box_width=0.75, fft_dtype=np.float32, exact_below=1500),
+    3: BarnesHutParams(theta=0.5, exact_below=1000),
+}
 
 
 class Workspace:
     """Buffers reused across iterations so the loop allocates nothing per point."""
 
-    def __init__(self, n: int, d: int, grid: GridParams):
+    def __init__(self, n: int, d: int, grid: GridParams | BarnesHutParams):
         self.grid = grid
+        self.n_cells = 4 * n + 64
         self.attr = np.empty((n, d))
         self.rep = np.empty((n, d))
         self.z = np.empty(n)
         self.kl_terms = np.empty(n)
-        self.boxes = np.empty((n, d), dtype=np.int64)
-        self.weights = np.empty((n, d, grid.n_nodes))
+        if isinstance(grid, GridParams):
+            self.boxes = np.empty((n, d), dtype=np.int64)
+            self.weights = np.empty((n, d, grid.n_nodes))
+        else:
+            self.leaf_of = np.empty(n, dtype=np.int64)
+            self._alloc_tree(self.n_cells)
         self._grids: dict[int, np.ndarray] = {}
         self.spectrum = None
         self.spectrum_key = None
+
+    def _alloc_tree(self, cap: int) -> None:
+        self.n_cells = cap
+        self.center = np.empty((cap, 3))
+        self.half = np.empty(cap)
+        self.children = np.empty((cap, 8), dtype=np.int32)
+        self.com = np.empty((cap, 3))
+        self.count = np.empty(cap, dtype=np.int64)
+        self.point = np.empty(cap, dtype=np.int64)
 
     def charge_grid(self, m: int, d: int) -> np.ndarray:
         g = self._grids.get(m)
@@ -93,7 +121,27 @@ def _kernel_spectrum(m: int, d: int, spacing: float, size: int, dtype, workers: 
     else:
         r2 = r2[:, None, None] + r2[None, :, None] + r2[None, None, :]
     kernel = (1.0 / (1.0 + r2) ** 2).astype(dtype)
-    return scipy.fft.rfftn(kernel, workers=workers)
+    # The embedded kernel is even (k[a] = k[size - a]), so its spectrum is real.
+    return np.ascontiguousarray(scipy.fft.rfftn(kernel, workers=workers).real)
+
+
+def _convolve(charges: np.ndarray, spectrum: np.ndarray, m: int, size: int, workers: int) -> np.ndarray:
+    """Aperiodic convolution of each charge grid (t, m, ..., m) with the kernel, via FFT.
+
+    Transforms axis by axis so the zero padding is never transformed along an axis it
+    only pads, and only the m outputs kept are transformed back: about half the work of
+    a plain padded ``rfftn`` / ``irfftn`` pair.
+    """
+    d = charges.ndim - 1
+    f = scipy.fft.rfft(charges, n=size, axis=d, workers=workers)
+    for axis in range(d - 1, 0, -1):
+        f = scipy.fft.fft(f, n=size, axis=axis, workers=workers)
+    f *= spectrum
+    for axis in range(1, d):
+        f = scipy.fft.ifft(f, axis=axis, workers=workers)
+        f = f[(slice(None),) * axis + (slice(0, m),)]
+    pot = scipy.fft.irfft(f, n=size, axis=d, workers=workers)
+    return np.ascontiguousarray(pot[..., :m], dtype=np.float64)
 
 
 def repulsive(Y: np.ndarray, ws: Workspace, workers: int = 1) -> tuple[np.ndarray, float]:
@@ -117,7 +165,9 @@ def repulsive(Y: np.ndarray, ws: Workspace, workers: int = 1) -> tuple[np.ndarra
     grid = ws.grid
     if n < grid.exact_below:
         _kernels.exact_repulsive(Y, ws.rep, ws.z)
-        return ws.rep, float(ws.z.sum())
+        return ws.rep, float(ws.z.sum(dtype=np.float64))
+    if isinstance(grid, BarnesHutParams):
+        return _repulsive_bh(Y, ws)
     lo = Y.min(axis=0)
     span = float((Y.max(axis=0) - lo).max()) * (1 + 1e-6) + 1e-12
     if span > grid.min_boxes * grid.box_width:
@@ -144,18 +194,32 @@ def repulsive(Y: np.ndarray, ws: Workspace, workers: int = 1) -> tuple[np.ndarra
     center = np.full(d, 0.5 * n_boxes * box_width)
     _kernels.lagrange_weights(Ys, 0.0, box_width, n_boxes, p, ws.boxes, ws.weights)
     charges = ws.charge_grid(m, d)
-    axes = tuple(range(1, d + 1))
     if d == 2:
         _kernels.scatter_charges_2d(Ys, center, ws.boxes, ws.weights, charges)
     else:
         _kernels.scatter_charges_3d(Ys, center, ws.boxes, ws.weights, charges)
-    f = scipy.fft.rfftn(charges.astype(grid.fft_dtype, copy=False), s=(size,) * d, axes=axes, workers=workers)
-    f *= ws.spectrum
-    pot = scipy.fft.irfftn(f, s=(size,) * d, axes=axes, workers=workers)
-    pot = np.ascontiguousarray(pot[(slice(None),) + (slice(0, m),) * d], dtype=np.float64)
+    pot = _convolve(charges.astype(grid.fft_dtype, copy=False), ws.spectrum, m, size, workers)
     if d == 2:
         _kernels.gather_forces_2d(Ys, center, ws.boxes, ws.weights, pot, ws.rep, ws.z)
     else:
         _kernels.gather_forces_3d(Ys, center, ws.boxes, ws.weights, pot, ws.rep, ws.z)
     # Each z[i] counted the point itself, w_ii = 1.
     return ws.rep, float(ws.z.sum(dtype=np.float64)) - n
+
+
+def _repulsive_bh(Y: np.ndarray, ws: Workspace) -> tuple[np.ndarray, float]:
+    lo = Y.min(axis=0)
+    hi = Y.max(axis=0)
+    while True:
+        ws.center[0] = 0.5 * (lo + hi)
+        ws.half[0] = 0.5 * float((hi - lo).max()) * (1 + 1e-6) + 1e-12
+        used = _barnes_hut.build_octree(
+            Y, ws.center, ws.half, ws.children, ws.com, ws.count, ws.point, ws.leaf_of
+        )
+        if used >= 0:
+            break
+        ws._alloc_tree(2 * ws.n_cells)
+    _barnes_hut.repulsive_bh(
+        Y, ws.grid.theta, ws.half, ws.children, ws.com, ws.count, ws.point, ws.leaf_of, ws.rep, ws.z
+    )
+    return ws.rep, float(ws.z.sum(dtype=np.float64))

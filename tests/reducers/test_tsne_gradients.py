@@ -1,0 +1,86 @@
+"""reducers.tsne.gradients: attraction exactly, repulsion within 1% of the O(n^2) sum."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from reducers import TSNE
+from reducers.tsne import gradients
+from reducers.tsne.affinity import perplexity_affinities
+
+
+def gaussian_mixture(n: int, dim: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(5, dim)) * 5
+    return (centers[rng.integers(0, 5, n)] + rng.normal(size=(n, dim))).astype(np.float32)
+
+
+@pytest.fixture(scope="module", params=[2, 3])
+def layout(request) -> np.ndarray:
+    # A real t-SNE layout of 500 points: the spacing the approximation has to cope with.
+    X = gaussian_mixture(500, 10, seed=3)
+    return TSNE(n_components=request.param, perplexity=20, random_state=0).fit_transform(X).astype(np.float64)
+
+
+def approximation(d: int):
+    # The defaults switch to the exact sum for small n; force the approximation here.
+    return dataclasses.replace(gradients.DEFAULT_GRID[d], exact_below=0)
+
+
+def exact_repulsion(Y: np.ndarray) -> tuple[np.ndarray, float]:
+    diff = Y[:, None, :] - Y[None, :, :]
+    W = 1.0 / (1.0 + (diff**2).sum(-1))
+    np.fill_diagonal(W, 0.0)
+    Z = W.sum()
+    return ((W**2)[:, :, None] * diff).sum(1) / Z, Z
+
+
+def test_repulsion_matches_exact_on_500_points(layout):
+    n, d = layout.shape
+    ws = gradients.Workspace(n, d, approximation(d))
+    rep, Z = gradients.repulsive(layout, ws)
+    exact, exact_Z = exact_repulsion(layout)
+    assert np.linalg.norm(rep / Z - exact) / np.linalg.norm(exact) < 0.01
+    assert abs(Z - exact_Z) / exact_Z < 0.01
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_repulsion_of_a_compact_layout(d):
+    # Early exaggeration starts from a layout of standard deviation 1e-4.
+    Y = np.random.default_rng(0).normal(size=(500, d)) * 1e-4
+    ws = gradients.Workspace(500, d, approximation(d))
+    rep, Z = gradients.repulsive(Y, ws)
+    exact, exact_Z = exact_repulsion(Y)
+    assert np.linalg.norm(rep / Z - exact) / np.linalg.norm(exact) < 0.01
+    assert abs(Z - exact_Z) / exact_Z < 1e-6
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_exact_kernel_matches_numpy(d):
+    Y = np.random.default_rng(1).normal(size=(200, d)) * 5
+    ws = gradients.Workspace(200, d, gradients.GridParams(exact_below=10**9))
+    rep, Z = gradients.repulsive(Y, ws)
+    exact, exact_Z = exact_repulsion(Y)
+    np.testing.assert_allclose(rep / Z, exact, rtol=1e-9, atol=1e-15)
+    assert abs(Z - exact_Z) / exact_Z < 1e-12
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_attraction_matches_numpy(d):
+    X = gaussian_mixture(300, 6, seed=4)
+    P = perplexity_affinities(X, 10.0)
+    P.data = P.data.astype(np.float32)
+    Y = np.random.default_rng(2).normal(size=(300, d)) * 3
+    ws = gradients.Workspace(300, d, gradients.DEFAULT_GRID[d])
+    attr = gradients.attractive(P, Y, ws, with_kl=True).copy()
+
+    dense = P.toarray().astype(np.float64)
+    diff = Y[:, None, :] - Y[None, :, :]
+    W = 1.0 / (1.0 + (diff**2).sum(-1))
+    expected = ((dense * W)[:, :, None] * diff).sum(1)
+    np.testing.assert_allclose(attr, expected, rtol=1e-10, atol=1e-18)
+    p_log_w = np.where(dense > 0, dense * np.log(W), 0).sum(1)
+    np.testing.assert_allclose(ws.kl_terms, p_log_w, rtol=1e-10, atol=1e-18)
