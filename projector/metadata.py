@@ -86,19 +86,28 @@ def parse_metadata_tsv(data: bytes, n_rows: int | None = None) -> Metadata:
     return metadata
 
 
-def _is_number(cell: str) -> bool:
+MAX_CLASS_IDS = 12  # an integer column with at most this many values is a set of classes
+
+
+def _number(cell: str) -> float | None:
     try:
-        return math.isfinite(float(cell))
+        value = float(cell)
     except ValueError:
-        return False
+        return None
+    return value if math.isfinite(value) else None
 
 
 def column_types(metadata: Metadata) -> dict[str, str]:
-    """Each column is "numeric" when every non-empty cell is a finite number, else "categorical"."""
+    """Each column is "numeric" when every non-empty cell is a finite number, else "categorical".
+
+    Integer columns with only a few distinct values (class ids such as digit labels) are categorical.
+    """
     types = {}
     for index, name in enumerate(metadata.columns):
-        cells = [row[index] for row in metadata.rows if row[index] != ""]
-        numeric = bool(cells) and all(_is_number(cell) for cell in cells)
+        values = [_number(row[index]) for row in metadata.rows if row[index] != ""]
+        numeric = bool(values) and all(v is not None for v in values)
+        if numeric and all(float(v).is_integer() for v in values) and len(set(values)) <= MAX_CLASS_IDS:  # type: ignore[arg-type]
+            numeric = False
         types[name] = "numeric" if numeric else "categorical"
     return types
 

@@ -45,7 +45,7 @@ def test_multipart_with_metadata_and_sprite(api: TestClient, tmp_path: Path) -> 
         "/api/datasets",
         files={
             "tensor": ("vectors.npy", npy_bytes(tensor)),
-            "metadata": ("m.tsv", b"name\tsize\n" + b"".join(b"p%d\t%d\n" % (i, i) for i in range(9))),
+            "metadata": ("m.tsv", b"name\tsize\n" + b"".join(b"p%d\t%d.5\n" % (i, i) for i in range(9))),
             "sprite": ("s.png", (tmp_path / "s.png").read_bytes()),
         },
         data={"sprite_dim": "8,8"},
@@ -57,7 +57,7 @@ def test_multipart_with_metadata_and_sprite(api: TestClient, tmp_path: Path) -> 
     assert dataset["sprite"] == {"dim": [8, 8]}
     sprite = api.get(f"/api/datasets/{dataset['id']}/sprite")
     assert sprite.headers["x-sprite-dim"] == "8,8" and sprite.content == (tmp_path / "s.png").read_bytes()
-    assert api.get(f"/api/datasets/{dataset['id']}/metadata").json()["rows"][3] == ["p3", "3"]
+    assert api.get(f"/api/datasets/{dataset['id']}/metadata").json()["rows"][3] == ["p3", "3.5"]
 
 
 def test_multipart_npz_and_tsv_tensors(api: TestClient, tmp_path: Path, vectors: np.ndarray) -> None:
@@ -130,5 +130,6 @@ def test_demo_dataset_on_an_empty_data_dir(make_client: Callable[..., TestClient
     api = make_client(demo=True)
     (demo,) = stored_datasets(api)
     assert (demo["n"], demo["dim"], demo["source"], demo["columns"], demo["sprite"]) == (1797, 64, "demo", ["label"], {"dim": [8, 8]})
+    assert demo["column_types"] == {"label": "categorical"}  # digit classes, not quantities
     sprite = api.get(f"/api/datasets/{demo['id']}/sprite")
     assert sprite.status_code == 200 and sprite.content.startswith(b"\x89PNG")

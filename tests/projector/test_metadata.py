@@ -52,3 +52,9 @@ def test_bad_metadata(data: bytes, n: int, code: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message) as info:
         parse_metadata_tsv(data, n)
     assert info.value.code == code
+
+
+def test_few_integer_values_are_classes() -> None:
+    digits = parse_metadata_tsv("".join(f"{i % 10}\n" for i in range(50)).encode(), 50)
+    counts = parse_metadata_tsv("".join(f"{i}\n" for i in range(50)).encode(), 50)
+    assert column_types(digits) == {"label": "categorical"} and column_types(counts) == {"label": "numeric"}
