@@ -12,9 +12,9 @@ def test_one_column_has_no_header() -> None:
 
 
 def test_several_columns_have_a_header() -> None:
-    table = parse_metadata_tsv(b"word\tcount\ncat\t3\ndog\t\n", 2)
+    table = parse_metadata_tsv(b"word\tcount\ncat\t3.5\ndog\t\n", 2)
     assert table.columns == ["word", "count"]
-    assert table.rows == [["cat", "3"], ["dog", ""]]
+    assert table.rows == [["cat", "3.5"], ["dog", ""]]
     assert column_types(table) == {"word": "categorical", "count": "numeric"}
 
 
