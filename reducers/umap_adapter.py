@@ -172,7 +172,7 @@ class UMAP:
         model = _SteppedUMAP(
             n_neighbors=n_neighbors,
             n_components=n_components,
-            min_dist=float(min(self.min_dist, 1.0)),
+            min_dist=float(self.min_dist),
             metric=self.metric,
             n_epochs=n_epochs,
             init=init,
