@@ -61,15 +61,23 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = Store(settings.data_dir)
         store.recover()
-        if settings.demo and store.dataset_count() == 0:
+        if settings.demo and settings.logdir is None and store.dataset_count() == 0:
             from projector.demo import add_demo
 
             add_demo(store)
         app.state.store = store
         app.state.jobs = JobManager(store, settings.job_workers)
+        app.state.logdir = None
+        if settings.logdir is not None:
+            from projector.logdir_sync import LogdirSync
+
+            app.state.logdir = LogdirSync(store, settings.logdir)
+            app.state.logdir.start()
         try:
             yield
         finally:
+            if app.state.logdir is not None:
+                app.state.logdir.stop()
             app.state.jobs.shutdown()
             store.close()
 

@@ -144,12 +144,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     from projector.store import Store
 
     path: Path = args.path
+    store = Store(args.data_dir or default_data_dir())
     if path.is_dir() or Path(f"{path}.index").exists() or path.suffix == ".index":
-        raise CommandError(f"{path}: TensorBoard log dirs and checkpoints are read with `projector serve --logdir` (import not supported yet)")
+        return _load_logdir(store, path, args.name)
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
     metadata = args.metadata.read_bytes() if args.metadata else None
-    store = Store(args.data_dir or default_data_dir())
     array = read_tensor(path, member=args.member)
     with _progress_bar(array.shape[0], "rows", f"loading {path.name}") as bar:
         dataset = ingest(
@@ -164,6 +164,38 @@ def cmd_load(args: argparse.Namespace) -> int:
         )
     print(f"loaded {dataset['name']!r}: {dataset['n']} × {dataset['dim']}, columns {dataset['columns']}", file=sys.stderr)
     print(dataset["id"])
+    return 0
+
+
+def _load_logdir(store: Any, path: Path, name: str | None) -> int:
+    """Import every embedding of a TensorBoard log dir, or every 2-D float variable of one checkpoint."""
+    from projector.ingest import clean_name, ingest
+    from projector.logdir import Checkpoint, discover
+
+    imported = []
+    if path.is_dir():
+        found = discover(path)
+        for message in found.messages():
+            print(f"projector: warning: {message}", file=sys.stderr)
+        for entry in found.entries:
+            if entry.error is not None:
+                continue
+            metadata = entry.metadata_path.read_bytes() if entry.metadata_path else None
+            imported.append(ingest(store, name=clean_name(name and f"{name}/{entry.name}", entry.name), source="upload",
+                                   array=entry.load_tensor(), metadata=metadata, sprite_file=entry.sprite_path,
+                                   sprite_dim=entry.sprite_dim))  # fmt: skip
+    else:
+        prefix = Path(str(path).removesuffix(".index"))
+        checkpoint = Checkpoint(prefix)
+        for variable, (dtype, shape) in sorted(checkpoint.variables().items()):
+            if len(shape) == 2 and "OPTIMIZER_SLOT" not in variable and dtype.startswith(("float", "bfloat")):
+                imported.append(ingest(store, name=clean_name(name, f"{prefix.name}/{variable}"), source="upload",
+                                       array=checkpoint.read(variable)))  # fmt: skip
+    if not imported:
+        raise CommandError(f"{path}: no embedding found")
+    for dataset in imported:
+        print(f"loaded {dataset['name']!r}: {dataset['n']} × {dataset['dim']}", file=sys.stderr)
+        print(dataset["id"])
     return 0
 
 

@@ -53,6 +53,8 @@ def ingest(
     sprite_dim: tuple[int, int] | None = None,
     progress: Progress | None = None,
     consume: bool = False,
+    dataset_id: str | None = None,
+    extra_files: dict[str, bytes] | None = None,
 ) -> dict[str, Any]:
     """Validate and store one dataset; returns the dataset object.
 
@@ -83,6 +85,8 @@ def ingest(
         else:
             table = parse_metadata_tsv(metadata, n)
         write_metadata_json(table, staging / "metadata.json")
+        for file_name, content in (extra_files or {}).items():
+            (staging / file_name).write_bytes(content)
         single_dim = None
         if sprite_file is not None:
             single_dim = check_sprite(sprite_file, n, sprite_dim)
@@ -96,6 +100,7 @@ def ingest(
             column_types=column_types(table),
             source=source,
             sprite_dim=single_dim,
+            dataset_id=dataset_id,
         )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -58,6 +58,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/openapi.json", service.openapi, "This document"),
     Endpoint("GET", "/api/methods", service.methods, "Projection methods with their parameters, defaults and ranges"),
     Endpoint("GET", "/api/datasets", datasets.list_datasets, "All datasets"),
+    Endpoint("GET", "/api/logdir", datasets.logdir_status, "The served TensorBoard logdir and the problems found in it"),
     Endpoint(
         "POST", "/api/datasets", datasets.create_dataset, "Upload a dataset", DATASET_QUERY, TENSOR_BODY,
         {"201": "the new dataset", "400": "invalid tensor, metadata or sprite", "413": "body too large", "415": "unsupported Content-Type"},

@@ -155,9 +155,10 @@ class Store:
         column_types: dict[str, str],
         source: str,
         sprite_dim: tuple[int, int] | None = None,
+        dataset_id: str | None = None,
     ) -> dict[str, Any]:
         """Move a fully written staging folder into place, then list it in the catalog."""
-        dataset_id = new_id()
+        dataset_id = dataset_id or new_id()
         os.replace(staging, self.datasets_dir / dataset_id)
         self._execute(
             "INSERT INTO datasets (id, name, n, dim, columns, column_types, source, created, sprite_dim)"

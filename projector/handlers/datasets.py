@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from projector.errors import InvalidInput, NotFound
+from projector.errors import Conflict, InvalidInput, NotFound
 from projector.handlers._request import JSONResponse, jobs, settings, store
 from projector.ingest import clean_name, ingest
 from projector.sprite import parse_sprite_dim
@@ -95,7 +95,8 @@ async def create_dataset(request: Request) -> Response:
 async def delete_dataset(request: Request) -> Response:
     db = store(request)
     dataset_id = request.path_params["id"]
-    db.get_dataset(dataset_id)
+    if db.get_dataset(dataset_id)["source"] == "logdir":
+        raise Conflict(f"dataset {dataset_id!r} comes from the logdir and is read-only; remove it there", code="read_only")
     for projection in db.projections_for(dataset_id):
         jobs(request).cancel(projection["id"])
     await run_in_threadpool(db.delete_dataset, dataset_id)
@@ -128,3 +129,11 @@ async def get_sprite(request: Request) -> Response:
         raise NotFound(f"dataset {dataset['id']!r} has no sprite", code="no_sprite")
     width, height = dataset["sprite"]["dim"]
     return FileResponse(path, media_type="image/png", headers={"X-Sprite-Dim": f"{width},{height}"})
+
+
+async def logdir_status(request: Request) -> Response:
+    """The logdir being served, and every problem found in it (bad runs never hide good ones)."""
+    sync = request.app.state.logdir
+    if sync is None:
+        return JSONResponse({"logdir": None, "scans": 0, "problems": []})
+    return JSONResponse({"logdir": str(sync.logdir), "scans": sync.scans, "problems": sync.problems})

@@ -1,0 +1,107 @@
+"""Keep the catalog in step with a TensorBoard logdir: every embedding found there is a read-only dataset.
+
+The logdir is only ever read. Each embedding is converted once into the data dir's float32 form
+(so it can be memory-mapped like any dataset) and converted again only when its files change.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from projector.errors import ProjectorError
+from projector.ingest import ingest
+from projector.store import Store
+
+log = logging.getLogger("projector.logdir")
+RESCAN_SECONDS = 5.0
+STATE_FILE = "logdir.json"
+
+
+def dataset_id_for(key: str) -> str:
+    return f"log-{key}"
+
+
+class LogdirSync:
+    """Scans `logdir` now and every few seconds in a background thread."""
+
+    def __init__(self, store: Store, logdir: Path) -> None:
+        self.store = store
+        self.logdir = Path(logdir).resolve()
+        self.problems: list[str] = []
+        self.scans = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="projector-logdir", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.scan()
+            except Exception:  # a scan must never take the server down
+                log.exception("scanning %s failed", self.logdir)
+            self._stop.wait(RESCAN_SECONDS)
+
+    def scan(self) -> None:
+        """Add new embeddings, refresh changed ones, drop vanished ones."""
+        from projector.logdir import discover
+
+        found = discover(self.logdir)
+        problems = list(found.messages())
+        wanted: dict[str, Any] = {}
+        for entry in found.entries:
+            if entry.error is None:
+                wanted[dataset_id_for(entry.key)] = entry
+        for dataset in self.store.list_datasets():
+            if dataset["source"] == "logdir" and dataset["id"] not in wanted:
+                self.store.delete_dataset(dataset["id"])
+        for dataset_id, entry in wanted.items():
+            signature = [list(s) for s in entry.signature]
+            if self._stored_signature(dataset_id) == signature:
+                continue
+            try:
+                self._import(dataset_id, entry, signature)
+            except (ProjectorError, ValueError, OSError) as exc:
+                problems.append(f"{entry.name}: {getattr(exc, 'detail', exc)}")
+        self.problems = problems
+        self.scans += 1
+
+    def _stored_signature(self, dataset_id: str) -> Any:
+        path = self.store.datasets_dir / dataset_id / STATE_FILE
+        try:
+            return orjson.loads(path.read_bytes())["signature"]
+        except (OSError, orjson.JSONDecodeError, KeyError):
+            return None
+
+    def _import(self, dataset_id: str, entry: Any, signature: list[Any]) -> None:
+        array = entry.load_tensor()
+        metadata = entry.metadata_path.read_bytes() if entry.metadata_path else None
+        extra = {
+            STATE_FILE: orjson.dumps(
+                {"signature": signature, "run": entry.run, "tensor_name": entry.tensor_name, "step": entry.step,
+                 "sequence": entry.sequence, "bookmarks": str(entry.bookmarks_path) if entry.bookmarks_path else None}
+            )
+        }  # fmt: skip
+        if dataset_id in {d["id"] for d in self.store.list_datasets()}:
+            self.store.delete_dataset(dataset_id)
+        ingest(
+            self.store,
+            name=entry.name,
+            source="logdir",
+            array=array,
+            metadata=metadata,
+            sprite_file=entry.sprite_path,
+            sprite_dim=entry.sprite_dim,
+            dataset_id=dataset_id,
+            extra_files=extra,
+        )
