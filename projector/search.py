@@ -1,40 +1,59 @@
-"""Regular-expression search over metadata cells."""
+"""Regular-expression search over metadata cells, with a time budget.
+
+Uses the `regex` package (re-compatible syntax) because, unlike `re`, it can stop a search
+after a timeout: a catastrophic pattern costs the server at most SEARCH_SECONDS.
+"""
 
 from __future__ import annotations
 
-import re
+import time
+from typing import Any
+
+import regex
 
 from projector.errors import InvalidParameter
 from projector.metadata import Metadata
 
 MAX_PATTERN = 1000
+SEARCH_SECONDS = 2.0
 
 
-def compile_pattern(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
+def compile_pattern(pattern: str, ignore_case: bool = False) -> Any:
     if len(pattern) > MAX_PATTERN:
         raise InvalidParameter(f"the search pattern is longer than {MAX_PATTERN} characters", code="invalid_regex", status=400)
     try:
-        return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
-    except re.error as exc:
+        return regex.compile(pattern, regex.IGNORECASE if ignore_case else 0)
+    except (regex.error, ValueError, OverflowError) as exc:
         raise InvalidParameter(f"invalid regular expression {pattern!r}: {exc}", code="invalid_regex", status=400) from None
 
 
-def search(metadata: Metadata, pattern: str, column: str | None = None, limit: int = 1000, ignore_case: bool = False) -> tuple[int, list[int]]:
+def search(
+    metadata: Metadata, pattern: str, column: str | None = None, limit: int = 1000, ignore_case: bool = False,
+    budget: float = SEARCH_SECONDS,
+) -> tuple[int, list[int]]:  # fmt: skip
     """Rows with a cell matching `pattern` (`re.search` semantics) in `column`, or in any column.
 
     Returns the total count and the first `limit` row indices in row order.
     """
-    regex = compile_pattern(pattern, ignore_case)
-    if column is not None:
-        if column not in metadata.columns:
-            raise InvalidParameter(f"no metadata column {column!r}; columns: {metadata.columns}")
-        position = metadata.columns.index(column)
-        hits = [i for i, row in enumerate(metadata.rows) if regex.search(row[position])]
-    else:
-        hits = [i for i, row in enumerate(metadata.rows) if any(regex.search(cell) for cell in row)]
+    compiled = compile_pattern(pattern, ignore_case)
+    if column is not None and column not in metadata.columns:
+        raise InvalidParameter(f"no metadata column {column!r}; columns: {metadata.columns}")
+    positions = [metadata.columns.index(column)] if column is not None else range(len(metadata.columns))
+    deadline = time.monotonic() + budget
+    hits = []
+    try:
+        for i, row in enumerate(metadata.rows):
+            for position in positions:
+                if compiled.search(row[position], timeout=max(deadline - time.monotonic(), 1e-3)):
+                    hits.append(i)
+                    break
+            if i & 1023 == 0 and time.monotonic() > deadline:
+                raise TimeoutError
+    except TimeoutError:
+        raise InvalidParameter(
+            f"the search took longer than {budget:g} s; simplify the pattern", code="regex_timeout", status=400
+        ) from None
     return len(hits), hits[:limit]
-
-
 def find_row(metadata: Metadata, column: str, value: str) -> int:
     """The first row whose `column` equals `value` exactly."""
     if column not in metadata.columns:

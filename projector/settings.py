@@ -25,3 +25,4 @@ class Settings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     job_workers: int = 1
     cors_origins: tuple[str, ...] = ()
+    body_timeout: float = 30.0  # seconds an upload may send nothing before it is dropped

@@ -5,9 +5,10 @@ A body is written chunk by chunk as it arrives and never held whole in memory.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import AsyncIterator, BinaryIO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
@@ -29,13 +30,28 @@ def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the request body is larger than the limit of {limit // (1024 * 1024)} MiB (--max-upload-mb)")
 
 
-async def receive_body(request: Request, dest: Path, limit: int) -> int:
+async def body_chunks(request: Request, idle_timeout: float) -> AsyncIterator[bytes]:
+    """The request body's chunks; a client that sends nothing for `idle_timeout` seconds is dropped."""
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), idle_timeout)
+        except StopAsyncIteration:
+            return
+        except asyncio.TimeoutError:
+            raise InvalidInput(
+                f"the upload stalled: no data for {idle_timeout:g} s", code="upload_timeout", status=408
+            ) from None
+        yield chunk
+
+
+async def receive_body(request: Request, dest: Path, limit: int, idle_timeout: float = 30.0) -> int:
     """Stream the raw body into `dest`; returns its size."""
     check_declared_length(request, limit)
     size = 0
     try:
         with open(dest, "wb") as out:
-            async for chunk in request.stream():
+            async for chunk in body_chunks(request, idle_timeout):
                 size += len(chunk)
                 if size > limit:
                     raise too_large(limit)
@@ -121,7 +137,7 @@ class _MultipartSink:
             self._file = None
 
 
-async def receive_multipart(request: Request, folder: Path, limit: int) -> dict[str, Part]:
+async def receive_multipart(request: Request, folder: Path, limit: int, idle_timeout: float = 30.0) -> dict[str, Part]:
     """Stream a multipart/form-data body: parts `tensor`, `metadata`, `sprite` become files in `folder`."""
     check_declared_length(request, limit)
     _, options = parse_options_header(request.headers.get("content-type", ""))
@@ -133,7 +149,7 @@ async def receive_multipart(request: Request, folder: Path, limit: int) -> dict[
     parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
     size = 0
     try:
-        async for chunk in request.stream():
+        async for chunk in body_chunks(request, idle_timeout):
             size += len(chunk)
             if size > limit:
                 raise too_large(limit)

@@ -46,7 +46,7 @@ async def create_dataset(request: Request) -> Response:
         name = request.query_params.get("name")
         metadata = sprite = sprite_dim = None
         if content_type == "multipart/form-data":
-            parts = await receive_multipart(request, folder, limit)
+            parts = await receive_multipart(request, folder, limit, settings(request).body_timeout)
             if "tensor" not in parts:
                 raise InvalidInput("the multipart body needs a part named `tensor`", code="missing_tensor")
             tensor = parts["tensor"]
@@ -64,7 +64,7 @@ async def create_dataset(request: Request) -> Response:
             fallback = tensor.filename or "upload"
         elif content_type in RAW_FORMATS or content_type in ("application/octet-stream", ""):
             tensor_file = folder / "body"
-            await receive_body(request, tensor_file, limit)
+            await receive_body(request, tensor_file, limit, settings(request).body_timeout)
             fmt = RAW_FORMATS.get(content_type)
             fallback = "upload"
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import numpy as np
@@ -111,3 +112,16 @@ def test_search_limit_and_case(api: TestClient, dataset: dict[str, Any]) -> None
 def test_bad_searches(api: TestClient, dataset: dict[str, Any], params: dict[str, Any], status: int, code: str) -> None:
     response = api.get(f"/api/datasets/{dataset['id']}/search", params=params)
     assert response.status_code == status and response.json()["error"] == code, response.text
+
+
+def test_catastrophic_regex_is_stopped(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from projector import search as search_module
+
+    monkeypatch.setattr(search_module, "SEARCH_SECONDS", 0.3)
+    monkeypatch.setattr(search_module.search, "__defaults__", (None, 1000, False, 0.3))
+    rows = "".join("a" * 28 + "!\n" for _ in range(4))
+    created = api.post("/api/datasets", files={"tensor": ("t.tsv", b"1\t2\n3\t4\n5\t6\n7\t8\n"), "metadata": ("m.tsv", rows.encode())})
+    started = time.monotonic()
+    response = api.get(f"/api/datasets/{created.json()['id']}/search", params={"q": "(a|aa)+$"})
+    assert response.status_code == 400 and response.json()["error"] == "regex_timeout"
+    assert time.monotonic() - started < 5

@@ -97,3 +97,13 @@ def test_served_page_and_api_share_one_port(server_factory) -> None:  # type: ig
     connection.request("GET", "/api/datasets")
     datasets = json.loads(connection.getresponse().read())
     assert [d["source"] for d in datasets] == ["demo"]
+
+
+def test_a_stalled_upload_is_dropped_and_others_are_served(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory("--no-demo", "--body-timeout", "0.5")
+    connection = start_upload(server.url, 1000)  # sends half, then nothing
+    client = Client(server.url)
+    assert client.health()["status"] == "ok"  # the server keeps serving meanwhile
+    response = connection.getresponse()
+    assert response.status == 408 and json.loads(response.read())["error"] == "upload_timeout"
+    assert client.datasets() == []
