@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 from pathlib import Path
 from typing import AsyncIterator
@@ -52,6 +53,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return JSONResponse({"error": "disk_full", "detail": "the data dir's disk is full; nothing was stored"}, status_code=507)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse({"error": "internal_error", "detail": f"{type(exc).__name__}: {exc}"}, status_code=500)
 

@@ -133,3 +133,18 @@ def test_demo_dataset_on_an_empty_data_dir(make_client: Callable[..., TestClient
     assert demo["column_types"] == {"label": "categorical"}  # digit classes, not quantities
     sprite = api.get(f"/api/datasets/{demo['id']}/sprite")
     assert sprite.status_code == 200 and sprite.content.startswith(b"\x89PNG")
+
+
+def test_disk_full_is_a_clean_507(api: TestClient, vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from projector import ingest as ingest_module
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ingest_module, "write_metadata_json", full)
+    response = api.post("/api/datasets", content=npy_bytes(vectors), headers={"Content-Type": "application/x-npy"})
+    assert response.status_code == 507 and response.json()["error"] == "disk_full"
+    store = api.app.state.store  # type: ignore[attr-defined]
+    assert stored_datasets(api) == [] and list(store.tmp_dir.iterdir()) == [] and list(store.datasets_dir.iterdir()) == []
