@@ -60,7 +60,7 @@ class BarnesHutParams:
 # 3-D: a grid that accurate has M^3 nodes; Barnes-Hut is cheaper there.
 # Below `exact_below` points the exact O(n^2) sum is faster than either.
 DEFAULT_GRID = {
-    2: GridParams(n_nodes=4, min_boxes=40, box_width=0.75, fft_dtype=np.float32, exact_below=1500),
+    2: GridParams(n_nodes=4, min_boxes=40, box_width=0.75, fft_dtype=np.float32, exact_below=3500),
     3: BarnesHutParams(theta=0.5, exact_below=1000),
 }
 
