@@ -1,7 +1,11 @@
 """Barnes-Hut octree for the 3-D repulsive term (van der Maaten 2014).
 
 In 3-D an interpolation grid accurate enough for t-SNE has M^3 nodes and its FFTs cost
-more than walking a tree; `benchmarks/bench_tsne.py` measures both.
+more than walking a tree (see `gradients.DEFAULT_GRID`).
+
+Layout: the eight children of a cell are allocated together, so a cell stores only its
+first child; ``cells[c] = (x, y, z, count, side^2)`` keeps what a walk reads about a cell
+in one cache line.
 """
 
 from __future__ import annotations
@@ -16,22 +20,23 @@ MAX_DEPTH = 48
 
 
 @numba.njit(**_JIT)
-def build_octree(Y, center, half, children, com, count, point, leaf_of):
+def build_octree(Y, root_center, root_half, center, half, cells, first_child, point, leaf_of):
     """Insert every point into an octree; serial, so the tree is the same on every run.
 
     Parameters
     ----------
     Y : ndarray of shape (n, 3), float64
+    root_center : ndarray of shape (3,)
+    root_half : float
+        Half side of the root cube, which must contain every point.
     center : ndarray of shape (cap, 3), float64
-        Output: cell centres; ``center[0]`` and ``half[0]`` (the root cube) must be set.
+        Scratch: cell centres.
     half : ndarray of shape (cap,), float64
-        Output: half side of each cell.
-    children : ndarray of shape (cap, 8), int32
-        Output: child cell per octant, -1 where empty.
-    com : ndarray of shape (cap, 3), float64
-        Output: sum of the positions of the points under each cell.
-    count : ndarray of shape (cap,), int64
-        Output: points under each cell.
+        Scratch: half sides.
+    cells : ndarray of shape (cap, 5), float64
+        Output: position sums (then centres of mass, see `finalize_octree`), count, side^2.
+    first_child : ndarray of shape (cap,), int64
+        Output: index of the first of 8 consecutive children, -1 for a leaf.
     point : ndarray of shape (cap,), int64
         Output: the point of a one-point leaf, -1 for an empty leaf, -2 for an inner cell.
     leaf_of : ndarray of shape (n,), int64
@@ -44,51 +49,62 @@ def build_octree(Y, center, half, children, com, count, point, leaf_of):
     """
     n = Y.shape[0]
     cap = half.shape[0]
-    children[0, :] = -1
-    com[0, :] = 0.0
-    count[0] = 0
+    for c in range(3):
+        center[0, c] = root_center[c]
+        cells[0, c] = 0.0
+    half[0] = root_half
+    cells[0, 3] = 0.0
+    first_child[0] = -1
     point[0] = -1
     used = 1
     for i in range(n):
         node = 0
         depth = 0
         while True:
-            count[node] += 1
+            cells[node, 3] += 1.0
             for c in range(3):
-                com[node, c] += Y[i, c]
-            if point[node] == -1:
-                point[node] = i
-                leaf_of[i] = node
-                break
-            if point[node] >= 0:
+                cells[node, c] += Y[i, c]
+            if first_child[node] == -1:
+                if point[node] == -1:
+                    point[node] = i
+                    leaf_of[i] = node
+                    break
                 if depth >= MAX_DEPTH:
                     # A duplicate (or near enough): the leaf keeps the first index and the count.
                     leaf_of[i] = node
                     break
-                # Push the resident point one level down, then keep descending with i.
+                # Split the leaf and push its resident point one level down.
+                if used + 8 > cap:
+                    return -1
+                first_child[node] = used
+                h = 0.5 * half[node]
+                for o in range(8):
+                    c = used + o
+                    half[c] = h
+                    center[c, 0] = center[node, 0] + (h if o & 1 else -h)
+                    center[c, 1] = center[node, 1] + (h if o & 2 else -h)
+                    center[c, 2] = center[node, 2] + (h if o & 4 else -h)
+                    for k in range(4):
+                        cells[c, k] = 0.0
+                    first_child[c] = -1
+                    point[c] = -1
+                used += 8
                 j = point[node]
                 point[node] = -2
-                octant = _octant(Y, j, center, node)
-                if used >= cap:
-                    return -1
-                _new_cell(node, octant, used, center, half, children, com, count, point)
-                child = used
-                used += 1
-                count[child] = 1
-                point[child] = j
-                leaf_of[j] = child
-                for c in range(3):
-                    com[child, c] = Y[j, c]
-            octant = _octant(Y, i, center, node)
-            child = children[node, octant]
-            if child == -1:
-                if used >= cap:
-                    return -1
-                _new_cell(node, octant, used, center, half, children, com, count, point)
-                child = used
-                used += 1
-            node = child
+                c = first_child[node] + _octant(Y, j, center, node)
+                cells[c, 3] = 1.0
+                for k in range(3):
+                    cells[c, k] = Y[j, k]
+                point[c] = j
+                leaf_of[j] = c
+            node = first_child[node] + _octant(Y, i, center, node)
             depth += 1
+    for node in range(used):
+        cnt = cells[node, 3]
+        if cnt > 0:
+            for c in range(3):
+                cells[node, c] /= cnt
+        cells[node, 4] = 4.0 * half[node] * half[node]
     return used
 
 
@@ -105,21 +121,42 @@ def _octant(Y, i, center, node):
 
 
 @numba.njit(**_JIT)
-def _new_cell(parent, octant, cell, center, half, children, com, count, point):
-    h = 0.5 * half[parent]
-    half[cell] = h
-    center[cell, 0] = center[parent, 0] + (h if octant & 1 else -h)
-    center[cell, 1] = center[parent, 1] + (h if octant & 2 else -h)
-    center[cell, 2] = center[parent, 2] + (h if octant & 4 else -h)
-    children[cell, :] = -1
-    com[cell, :] = 0.0
-    count[cell] = 0
-    point[cell] = -1
-    children[parent, octant] = cell
+def morton_order(Y, lo, scale):
+    """Permutation sorting points along a 3-D Z-order curve (10 bits per axis).
+
+    Walking points in this order makes consecutive tree walks touch the same cells,
+    which keeps them in cache.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n, 3), float64
+    lo : ndarray of shape (3,)
+    scale : float
+        ``1023 / span``.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+    """
+    n = Y.shape[0]
+    codes = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        code = 0
+        for c in range(3):
+            v = np.int64((Y[i, c] - lo[c]) * scale)
+            v = min(max(v, 0), 1023)
+            # Spread the 10 bits of v to every third bit.
+            v = (v | (v << 16)) & 0x030000FF
+            v = (v | (v << 8)) & 0x0300F00F
+            v = (v | (v << 4)) & 0x030C30C3
+            v = (v | (v << 2)) & 0x09249249
+            code |= v << c
+        codes[i] = code
+    return np.argsort(codes, kind="mergesort")
 
 
 @numba.njit(parallel=True, **_JIT)
-def repulsive_bh(Y, theta, half, children, com, count, point, leaf_of, rep, z):
+def repulsive_bh(Y, theta, cells, first_child, leaf_of, rep, z):
     """Barnes-Hut estimate of ``sum_j w_ij^2 (y_i - y_j)`` and ``sum_{j != i} w_ij``.
 
     A cell of side s at distance r from the point is summarised by its centre of mass
@@ -129,7 +166,7 @@ def repulsive_bh(Y, theta, half, children, com, count, point, leaf_of, rep, z):
     ----------
     Y : ndarray of shape (n, 3), float64
     theta : float
-    half, children, com, count, point, leaf_of : the tree from `build_octree`
+    cells, first_child, leaf_of : the tree from `build_octree`
     rep : ndarray of shape (n, 3), float64
         Output.
     z : ndarray of shape (n,), float64
@@ -138,46 +175,41 @@ def repulsive_bh(Y, theta, half, children, com, count, point, leaf_of, rep, z):
     n = Y.shape[0]
     theta2 = theta * theta
     for i in numba.prange(n):
-        stack = np.empty(8 * MAX_DEPTH + 8, dtype=np.int64)
-        top = 0
-        stack[0] = 0
-        top = 1
         r0 = 0.0
         r1 = 0.0
         r2 = 0.0
         s = 0.0
-        yi0 = Y[i, 0]
-        yi1 = Y[i, 1]
-        yi2 = Y[i, 2]
-        while top > 0:
-            top -= 1
-            node = stack[top]
-            cnt = count[node]
-            if cnt == 0:
-                continue
-            inv = 1.0 / cnt
-            d0 = yi0 - com[node, 0] * inv
-            d1 = yi1 - com[node, 1] * inv
-            d2 = yi2 - com[node, 2] * inv
-            dist2 = d0 * d0 + d1 * d1 + d2 * d2
-            leaf = point[node] >= 0
-            side = 2.0 * half[node]
-            if leaf or side * side < theta2 * dist2:
-                mult = float(cnt)
-                if node == leaf_of[i]:
-                    mult -= 1.0
-                if mult <= 0.0:
-                    continue
-                w = 1.0 / (1.0 + dist2)
-                s += mult * w
-                mw2 = mult * w * w
-                r0 += mw2 * d0
-                r1 += mw2 * d1
-                r2 += mw2 * d2
-            else:
-                for o in range(8):
-                    c = children[node, o]
-                    if c >= 0:
+        if first_child[0] >= 0:
+            stack = np.empty(8 * MAX_DEPTH + 8, dtype=np.int64)
+            stack[0] = 0
+            top = 1
+            yi0 = Y[i, 0]
+            yi1 = Y[i, 1]
+            yi2 = Y[i, 2]
+            own = leaf_of[i]
+            while top > 0:
+                top -= 1
+                fc = first_child[stack[top]]
+                for c in range(fc, fc + 8):
+                    cnt = cells[c, 3]
+                    if cnt == 0.0:
+                        continue
+                    d0 = yi0 - cells[c, 0]
+                    d1 = yi1 - cells[c, 1]
+                    d2 = yi2 - cells[c, 2]
+                    dist2 = d0 * d0 + d1 * d1 + d2 * d2
+                    if first_child[c] < 0 or cells[c, 4] < theta2 * dist2:
+                        if c == own:
+                            cnt -= 1.0
+                            if cnt == 0.0:
+                                continue
+                        w = 1.0 / (1.0 + dist2)
+                        s += cnt * w
+                        cw2 = cnt * w * w
+                        r0 += cw2 * d0
+                        r1 += cw2 * d1
+                        r2 += cw2 * d2
+                    else:
                         stack[top] = c
                         top += 1
         rep[i, 0] = r0

@@ -70,7 +70,7 @@ class Workspace:
 
     def __init__(self, n: int, d: int, grid: GridParams | BarnesHutParams):
         self.grid = grid
-        self.n_cells = 4 * n + 64
+        self.n_cells = 8 * n + 64
         self.attr = np.empty((n, d))
         self.rep = np.empty((n, d))
         self.z = np.empty(n)
@@ -80,6 +80,7 @@ class Workspace:
             self.weights = np.empty((n, d, grid.n_nodes))
         else:
             self.leaf_of = np.empty(n, dtype=np.int64)
+            self.rep_sorted = np.empty((n, d))
             self._alloc_tree(self.n_cells)
         self._grids: dict[int, np.ndarray] = {}
         self.spectrum = None
@@ -89,9 +90,8 @@ class Workspace:
         self.n_cells = cap
         self.center = np.empty((cap, 3))
         self.half = np.empty(cap)
-        self.children = np.empty((cap, 8), dtype=np.int32)
-        self.com = np.empty((cap, 3))
-        self.count = np.empty(cap, dtype=np.int64)
+        self.cells = np.empty((cap, 5))
+        self.first_child = np.empty(cap, dtype=np.int64)
         self.point = np.empty(cap, dtype=np.int64)
 
     def charge_grid(self, m: int, d: int) -> np.ndarray:
@@ -210,16 +210,17 @@ def repulsive(Y: np.ndarray, ws: Workspace, workers: int = 1) -> tuple[np.ndarra
 def _repulsive_bh(Y: np.ndarray, ws: Workspace) -> tuple[np.ndarray, float]:
     lo = Y.min(axis=0)
     hi = Y.max(axis=0)
+    span = float((hi - lo).max()) * (1 + 1e-6) + 1e-12
+    # Build and walk the tree in Z-order so neighbouring walks share cached cells.
+    order = _barnes_hut.morton_order(Y, lo, 1023.0 / span)
+    Ys = np.ascontiguousarray(Y[order])
     while True:
-        ws.center[0] = 0.5 * (lo + hi)
-        ws.half[0] = 0.5 * float((hi - lo).max()) * (1 + 1e-6) + 1e-12
         used = _barnes_hut.build_octree(
-            Y, ws.center, ws.half, ws.children, ws.com, ws.count, ws.point, ws.leaf_of
+            Ys, 0.5 * (lo + hi), 0.5 * span, ws.center, ws.half, ws.cells, ws.first_child, ws.point, ws.leaf_of
         )
         if used >= 0:
             break
         ws._alloc_tree(2 * ws.n_cells)
-    _barnes_hut.repulsive_bh(
-        Y, ws.grid.theta, ws.half, ws.children, ws.com, ws.count, ws.point, ws.leaf_of, ws.rep, ws.z
-    )
+    _barnes_hut.repulsive_bh(Ys, ws.grid.theta, ws.cells, ws.first_child, ws.leaf_of, ws.rep_sorted, ws.z)
+    ws.rep[order] = ws.rep_sorted
     return ws.rep, float(ws.z.sum(dtype=np.float64))
