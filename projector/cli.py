@@ -238,7 +238,7 @@ class BarReporter:
 
 def cmd_project(args: argparse.Namespace) -> int:
     from projector.methods import check_dims, get_method
-    from projector.projection import execute
+    from projector.projection import execute, measure_quality
     from projector.store import Store
 
     store = Store(args.data_dir or default_data_dir())
@@ -259,7 +259,10 @@ def cmd_project(args: argparse.Namespace) -> int:
             store.update_projection(pid, status="cancelled" if cancelled else "failed", error=None if cancelled else str(exc))
             raise
         store.update_projection(pid, status="done", progress=1.0, result=extras)
-        print(f"{method.title} {dims}D done (projection {pid})", file=sys.stderr)
+        quality = measure_quality(store.dataset_dir(dataset["id"]) / "tensor.npy", out, params.get("metric", "euclidean"))
+        store.update_projection(pid, result={"quality": quality})
+        scores = ", ".join(f"{key} {quality[key]:.3f}" for key in ("knn_preservation", "trustworthiness") if key in quality)
+        print(f"{method.title} {dims}D done (projection {pid}); quality: {scores}", file=sys.stderr)
     else:
         print(f"{method.title} {dims}D served from the cache (projection {pid})", file=sys.stderr)
     if args.out is not None:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from projector.store import Store
+from projector.store import INTERRUPTED, Store
 
 POLL_SECONDS = 0.1
 TERMINAL = ("done", "failed", "cancelled")
@@ -54,6 +54,7 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._ctx = _context()
+        self._stopping = threading.Event()
         self.started = 0  # jobs that actually ran a worker process (tests count cache hits with it)
 
     def submit(self, projection: dict[str, Any]) -> None:
@@ -95,10 +96,13 @@ class JobManager:
         return job.status
 
     def shutdown(self) -> None:
+        """Stop every worker now; unfinished jobs are recorded as interrupted."""
+        self._stopping.set()
         with self._lock:
             jobs = list(self._jobs.values())
         for job in jobs:
-            self.cancel(job.pid)
+            if job.status == "queued":
+                self._finish(job, "failed", INTERRUPTED)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- inside the pool ----------------------------------------------------------------------
@@ -123,7 +127,7 @@ class JobManager:
             job.frame = None  # the finished coordinates are on disk now
 
     def _run(self, job: Job) -> None:
-        if job.cancel_requested.is_set() or job.status in TERMINAL:
+        if job.cancel_requested.is_set() or job.status in TERMINAL or self._stopping.is_set():
             return
         self.store.update_projection(job.pid, status="running")
         self._update(job, status="running")
@@ -147,9 +151,12 @@ class JobManager:
 
     def _pump(self, job: Job, process: multiprocessing.process.BaseProcess, receiver: Any) -> None:
         while True:
-            if job.cancel_requested.is_set():
+            if job.cancel_requested.is_set() or self._stopping.is_set():
                 process.kill()
-                self._finish(job, "cancelled", None)
+                if job.cancel_requested.is_set():
+                    self._finish(job, "cancelled", None)
+                else:
+                    self._finish(job, "failed", INTERRUPTED)
                 return
             if not receiver.poll(POLL_SECONDS):
                 if not process.is_alive() and not receiver.poll(0):
@@ -166,7 +173,10 @@ class JobManager:
                 _, iteration, shape, data = message
                 self._update(job, frame=data, frame_shape=tuple(shape), frame_iteration=iteration, iteration=max(job.iteration, iteration))
             elif kind == "done":
-                self._finish(job, "done", None, message[1])
+                self._finish(job, "done", None, message[1])  # keep listening: the quality score follows
+            elif kind == "quality":
+                self.store.update_projection(job.pid, result={"quality": message[1]})
+                self._update(job)
                 return
             elif kind == "error":
                 self._finish(job, "failed", message[1])

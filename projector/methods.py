@@ -81,8 +81,14 @@ class Param:
         return info
 
 
+class Graphs(Protocol):
+    """Where a method gets the dataset's shared kNN graph (see projector.graphs)."""
+
+    def get(self, metric: str, k: int) -> Any: ...
+
+
 Result = tuple[np.ndarray, dict[str, Any]]
-Runner = Callable[[np.ndarray, int, dict[str, Any], Reporter], Result]
+Runner = Callable[[np.ndarray, int, dict[str, Any], Reporter, Graphs], Result]
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,7 @@ def _check_pca(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str,
     return values
 
 
-def _run_pca(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter) -> Result:
+def _run_pca(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs) -> Result:
     from reducers import PCA
 
     components = params["components"]
@@ -159,10 +165,12 @@ def _iterative_callback(reporter: Reporter, total: int) -> Callable[[int, np.nda
     return callback
 
 
-def _run_tsne(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter) -> Result:
+def _run_tsne(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs) -> Result:
     from reducers import TSNE
 
-    tsne = TSNE(n_components=dims, callback=_iterative_callback(reporter, params["n_iter"]), callback_every=10, **params)
+    knn = graphs.get(params["metric"], int(min(X.shape[0] - 1, 3 * params["perplexity"])))
+    callback = _iterative_callback(reporter, params["n_iter"])
+    tsne = TSNE(n_components=dims, callback=callback, callback_every=10, knn=knn, **params)
     coords = tsne.fit_transform(X)
     return coords, {"kl_divergence": float(getattr(tsne, "kl_divergence_", float("nan")))}
 
@@ -176,12 +184,13 @@ def _check_umap(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str
     return values
 
 
-def _run_umap(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter) -> Result:
+def _run_umap(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs) -> Result:
     from reducers import UMAP
 
     epochs = params["n_epochs"] or (500 if X.shape[0] <= 10000 else 200)  # umap-learn's own default
     kwargs = {**params, "n_epochs": params["n_epochs"] or None}
-    umap = UMAP(n_components=dims, callback=_iterative_callback(reporter, epochs), callback_every=10, **kwargs)
+    knn = graphs.get(params["metric"], params["n_neighbors"] - 1)  # umap-learn counts the point itself
+    umap = UMAP(n_components=dims, callback=_iterative_callback(reporter, epochs), callback_every=10, knn=knn, **kwargs)
     return umap.fit_transform(X), {}
 
 

@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from projector.errors import InvalidParameter
+from projector.graphs import load_graph
 from projector.store import Store
 
 CHUNK_ROWS = 65536
-RERANK_MARGIN = 16  # extra float32 candidates re-ranked in float64, for near-ties
+RERANK_MARGIN = 16
+APPROXIMATE_FROM = 200_000  # rows from which a cached kNN graph answers instead of a full scan  # extra float32 candidates re-ranked in float64, for near-ties
 METRICS = ("cosine", "euclidean")
 
 
@@ -42,8 +44,12 @@ def check_k(k: int, n: int) -> int:
     return k
 
 
-def nearest(store: Store, dataset_id: str, index: int, k: int, metric: str) -> list[tuple[int, float]]:
-    """The k nearest other points of row `index`, nearest first, as (row, distance)."""
+def nearest(store: Store, dataset_id: str, index: int, k: int, metric: str, exact: bool = False) -> tuple[list[tuple[int, float]], bool]:
+    """The k nearest other points of row `index`, nearest first, as (row, distance); and whether exact.
+
+    Large datasets answer from their cached kNN graph when one with enough neighbours exists
+    (built for t-SNE or UMAP; recall measured in benchmarks/bench_scale.py), unless `exact`.
+    """
     if metric not in METRICS:
         raise InvalidParameter(f"`metric` must be one of {list(METRICS)}, got {metric!r}")
     X = store.tensor(dataset_id)
@@ -51,6 +57,16 @@ def nearest(store: Store, dataset_id: str, index: int, k: int, metric: str) -> l
     if not 0 <= index < n:
         raise InvalidParameter(f"`index` must be between 0 and {n - 1}, got {index}")
     check_k(k, n)
+    if not exact and n >= APPROXIMATE_FROM:
+        graph = load_graph(store.dataset_dir(dataset_id), metric, k)
+        if graph is not None:
+            row = zip(graph.indices[index].tolist(), graph.distances[index].tolist())
+            return [(int(i), float(d)) for i, d in row], False
+    return _exact(store, dataset_id, X, index, k, metric), True
+
+
+def _exact(store: Store, dataset_id: str, X: np.ndarray, index: int, k: int, metric: str) -> list[tuple[int, float]]:
+    n = X.shape[0]
     if metric == "cosine":
         base = store.derived(dataset_id, "unit", lambda dest: _build_unit(X, dest))
         scores = base @ base[index]

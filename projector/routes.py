@@ -77,7 +77,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "GET", "/api/datasets/{id}/neighbors", lookup.neighbors, "Exact k nearest neighbours of a point in the original space",
         (("index", "integer", "row of the query point"), ("column", "string", "look the query point up by this column"),
          ("value", "string", "... equal to this value (first match)"), ("k", "integer", "default 10"),
-         ("metric", "string", "cosine (default) or euclidean")),
+         ("metric", "string", "cosine (default) or euclidean"),
+         ("exact", "boolean", "always scan every point, even where a cached kNN graph could answer")),
     ),  # fmt: skip
     Endpoint(
         "GET", "/api/datasets/{id}/search", lookup.search_metadata, "Rows whose metadata matches a regular expression",

@@ -32,6 +32,7 @@ from projector.metadata import Metadata, read_metadata_json
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ACTIVE_STATUSES = ("queued", "running")
+INTERRUPTED = "interrupted: the server stopped before this projection finished; request it again"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
     id TEXT PRIMARY KEY,
@@ -116,7 +117,7 @@ class Store:
             leftover.unlink(missing_ok=True)
         self._execute(
             "UPDATE projections SET status='failed', error=? WHERE status IN ('queued', 'running')",
-            ("interrupted: the server stopped before this projection finished; request it again",),
+            (INTERRUPTED,),
         )
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 
 import reducers  # noqa: F401  (imported here so the forkserver preloads it)
 from projector.errors import ProjectorError
-from projector.projection import execute
+from projector.projection import execute, measure_quality
 
 FRAME_INTERVAL = 0.05  # seconds; frames arriving faster than this are dropped
 
@@ -51,8 +51,18 @@ def run(conn: Connection, spec: dict[str, Any]) -> None:
         conn.send(("done", extras))
     except ProjectorError as exc:
         conn.send(("error", exc.detail))
+        return
     except Exception as exc:
         traceback.print_exc()
         conn.send(("error", f"{spec['method']} failed: {type(exc).__name__}: {exc}"))
+        return
+    # The coordinates are served from here on; the quality score follows when it is ready.
+    try:
+        metric = spec["params"].get("metric", "euclidean")
+        conn.send(("quality", measure_quality(Path(spec["tensor"]), Path(spec["out"]), metric)))
+    except Exception as exc:
+        traceback.print_exc()
+        conn.send(("quality", {"error": f"{type(exc).__name__}: {exc}"}))
     finally:
         conn.close()
+

@@ -27,13 +27,14 @@ async def neighbors(request: Request) -> Response:
         index = await run_in_threadpool(find_row, metadata, query["column"], query["value"])
     else:
         raise InvalidParameter("give `index`, or `column` and `value`")
-    found = await run_in_threadpool(nearest, db, dataset_id, index, k, metric)
+    found, exact = await run_in_threadpool(nearest, db, dataset_id, index, k, metric, bool_query(request, "exact"))
     metadata = await run_in_threadpool(db.metadata, dataset_id)
     return JSONResponse(
         {
             "query": {"index": index, "row": metadata.rows[index]},
             "metric": metric,
             "k": k,
+            "exact": exact,
             "neighbors": [{"index": i, "distance": d} for i, d in found],
         }
     )

@@ -1,0 +1,94 @@
+"""The shared kNN graph: built once per dataset and metric, reused by t-SNE, UMAP, quality and lookups."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from starlette.testclient import TestClient
+
+from projector import neighbors
+from projector.graphs import GraphSource, cached_k, load_graph
+from tests.conftest import wait_done
+
+
+def project(api: TestClient, dataset_id: str, method: str, dims: int = 2, **params: Any) -> dict[str, Any]:
+    response = api.post(f"/api/datasets/{dataset_id}/projections", json={"method": method, "dims": dims, "params": params})
+    assert response.status_code in (200, 202), response.text
+    projection = wait_done(api, response.json()["id"], timeout=180)
+    assert projection["status"] == "done", projection
+    return projection
+
+
+def wait_quality(api: TestClient, pid: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        quality = api.get(f"/api/projections/{pid}").json()["quality"]
+        if quality:
+            return quality  # type: ignore[no-any-return]
+        time.sleep(0.05)
+    raise AssertionError("no quality score")
+
+
+def test_umap_then_tsne_share_one_graph(api: TestClient, dataset: dict[str, Any]) -> None:
+    umap = project(api, dataset["id"], "umap", n_neighbors=10, n_epochs=50)
+    assert umap["knn_graph"]["reused"] is False and umap["knn_graph"]["k"] == 9
+    tsne = project(api, dataset["id"], "tsne", perplexity=10.0, n_iter=300, exaggeration_iter=100)
+    assert tsne["knn_graph"] == {**tsne["knn_graph"], "reused": True, "k": 30, "metric": "euclidean"}
+    folder = api.app.state.store.dataset_dir(dataset["id"])  # type: ignore[attr-defined]
+    assert cached_k(folder, "euclidean") == [90]
+    cosine = project(api, dataset["id"], "umap", n_neighbors=10, n_epochs=50, metric="cosine")
+    assert cosine["knn_graph"]["reused"] is False and cached_k(folder, "cosine") == [90]
+
+
+def test_tsne_through_the_service_separates_clusters(api: TestClient, dataset: dict[str, Any]) -> None:
+    projection = project(api, dataset["id"], "tsne", perplexity=10.0, n_iter=300, exaggeration_iter=100)
+    coords = np.frombuffer(api.get(f"/api/projections/{projection['id']}/coords").content, "<f4").reshape(-1, 2)
+    labels = np.arange(len(coords)) % 4
+    distances = ((coords[:, None] - coords[None]) ** 2).sum(-1)
+    np.fill_diagonal(distances, np.inf)
+    nearest = distances.argsort(axis=1)[:, :10]
+    assert (labels[nearest] == labels[:, None]).mean() > 0.95
+    quality = wait_quality(api, projection["id"])
+    assert quality["k"] == 10 and 0.0 < quality["knn_preservation"] <= 1.0 and quality["trustworthiness"] > 0.8
+
+
+def test_pca_reports_quality(api: TestClient, dataset: dict[str, Any], vectors: np.ndarray) -> None:
+    from reducers.quality import knn_preservation, trustworthiness
+
+    projection = project(api, dataset["id"], "pca")
+    quality = wait_quality(api, projection["id"])
+    coords = np.frombuffer(api.get(f"/api/projections/{projection['id']}/coords").content, "<f4").reshape(-1, 2)
+    assert quality["sample"] == 200
+    assert quality["trustworthiness"] == pytest.approx(trustworthiness(vectors, coords, k=10, sample=None), abs=1e-6)
+    assert quality["knn_preservation"] == pytest.approx(knn_preservation(vectors, coords, k=10, sample=None), abs=1e-6)
+
+
+def test_large_datasets_answer_neighbours_from_the_graph(api: TestClient, dataset: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"/api/datasets/{dataset['id']}/neighbors"
+    assert api.get(url, params={"index": 5}).json()["exact"] is True
+    project(api, dataset["id"], "umap", n_neighbors=10, n_epochs=20, metric="cosine")
+    monkeypatch.setattr(neighbors, "APPROXIMATE_FROM", 100)
+    from_graph = api.get(url, params={"index": 5, "k": 12}).json()
+    exact = api.get(url, params={"index": 5, "k": 12, "exact": "true"}).json()
+    assert from_graph["exact"] is False and exact["exact"] is True
+    # below 20,000 points the graph is exact, so both answers agree
+    assert [n["index"] for n in from_graph["neighbors"]] == [n["index"] for n in exact["neighbors"]]
+    np.testing.assert_allclose([n["distance"] for n in from_graph["neighbors"]], [n["distance"] for n in exact["neighbors"]], atol=1e-5)
+    too_many = api.get(url, params={"index": 5, "k": 150}).json()
+    assert too_many["exact"] is True and len(too_many["neighbors"]) == 150
+
+
+def test_half_written_graphs_are_ignored(tmp_path: Path, vectors: np.ndarray) -> None:
+    np.save(tmp_path / "knn-euclidean-90-indices.npy", np.zeros((200, 90), dtype=np.int32))  # no distances file
+    (tmp_path / ".knn-euclidean-50-distances.npy.partial").write_bytes(b"junk")
+    assert cached_k(tmp_path, "euclidean") == [] and load_graph(tmp_path, "euclidean", 10) is None
+    source = GraphSource(tmp_path, vectors)
+    graph = source.get("euclidean", 10)
+    assert source.used["reused"] is False and graph.indices.shape == (200, 10)
+    again = GraphSource(tmp_path, vectors)
+    np.testing.assert_array_equal(again.get("euclidean", 20).indices[:, :10], graph.indices)
+    assert again.used["reused"] is True
