@@ -69,7 +69,7 @@ def create_app(settings: Settings) -> Starlette:
 
             add_demo(store)
         app.state.store = store
-        app.state.jobs = JobManager(store, settings.job_workers)
+        app.state.jobs = JobManager(store, settings.job_workers, warm_up=settings.warm_up)
         app.state.logdir = None
         if settings.logdir is not None:
             from projector.logdir_sync import LogdirSync

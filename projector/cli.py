@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="projection jobs that run at once")
     serve.add_argument("--cors-origin", action="append", default=[], help="allow browser requests from this origin")
     serve.add_argument("--body-timeout", type=float, default=30.0, help="drop an upload that sends nothing for this many seconds")
+    serve.add_argument("--no-warm-up", action="store_true", help="do not compile the t-SNE/UMAP kernels in the background at start")
 
     load = commands.add_parser("load", help="import a file into the data dir; prints the dataset id")
     load.add_argument("path", type=Path)
@@ -106,6 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         job_workers=max(1, args.workers),
         cors_origins=tuple(args.cors_origin),
         body_timeout=args.body_timeout,
+        warm_up=not args.no_warm_up,
     )
     if not _is_loopback(args.host) and not args.token:
         print(f"projector: warning: serving on {args.host} without --token; anyone who can reach it can change data", file=sys.stderr)

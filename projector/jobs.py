@@ -37,10 +37,15 @@ class Job:
         return {"status": self.status, "progress": self.progress, "iteration": self.iteration, "error": self.error}
 
 
+# Imported once by the forkserver, so every job process starts with them loaded (imports only:
+# nothing runs there, so no thread pool exists yet when a job is forked).
+PRELOAD = ["projector.worker", "reducers.tsne", "reducers.umap_adapter", "reducers.quality"]
+
+
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["projector.worker"])
+        ctx.set_forkserver_preload(PRELOAD)
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -48,7 +53,7 @@ def _context() -> multiprocessing.context.BaseContext:
 class JobManager:
     """Runs at most `workers` projections at once; the rest wait in a queue."""
 
-    def __init__(self, store: Store, workers: int = 1) -> None:
+    def __init__(self, store: Store, workers: int = 1, warm_up: bool = False) -> None:
         self.store = store
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="projector-job")
         self._jobs: dict[str, Job] = {}
@@ -56,6 +61,12 @@ class JobManager:
         self._ctx = _context()
         self._stopping = threading.Event()
         self.started = 0  # jobs that actually ran a worker process (tests count cache hits with it)
+        self.warm_up_process: multiprocessing.process.BaseProcess | None = None
+        if warm_up:
+            # Starts the forkserver now (so the first job does not pay its imports) and fills
+            # Numba's on-disk cache in a throwaway process, off the request path.
+            self.warm_up_process = self._ctx.Process(target=_warm_up_entry, name="projector-warm-up", daemon=True)
+            self.warm_up_process.start()
 
     def submit(self, projection: dict[str, Any]) -> None:
         pid = projection["id"]
@@ -103,6 +114,8 @@ class JobManager:
         for job in jobs:
             if job.status == "queued":
                 self._finish(job, "failed", INTERRUPTED)
+        if self.warm_up_process is not None and self.warm_up_process.is_alive():
+            self.warm_up_process.kill()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- inside the pool ----------------------------------------------------------------------
@@ -191,3 +204,12 @@ def _worker_entry(conn: Any, spec: dict[str, Any]) -> None:
     from projector.worker import run
 
     run(conn, spec)
+
+
+def _warm_up_entry() -> None:
+    import logging
+
+    from reducers.warmup import warm_up
+
+    seconds = warm_up()
+    logging.getLogger("projector").info("warm-up done: %s", seconds)

@@ -26,3 +26,4 @@ class Settings:
     job_workers: int = 1
     cors_origins: tuple[str, ...] = ()
     body_timeout: float = 30.0  # seconds an upload may send nothing before it is dropped
+    warm_up: bool = False  # compile the reducers' kernels in the background at start-up (the CLI turns it on)

@@ -88,7 +88,7 @@ class ServerProcess:
         self.url = ""
 
     def start(self, timeout: float = 60) -> "ServerProcess":
-        command = [sys.executable, "-m", "projector", "serve", "--port", "0", "--data-dir", str(self.data_dir), *self.args]
+        command = [sys.executable, "-m", "projector", "serve", "--port", "0", "--no-warm-up", "--data-dir", str(self.data_dir), *self.args]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None

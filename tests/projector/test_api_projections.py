@@ -174,3 +174,11 @@ def test_methods_describe_their_parameters(api: TestClient) -> None:
     assert set(methods) == {"pca", "tsne", "umap"}
     assert methods["pca"]["available"] is True
     assert methods["tsne"]["params"]["perplexity"]["default"] == 30.0
+
+
+def test_warm_up_runs_in_the_background(make_client: Callable[..., TestClient]) -> None:
+    api = make_client(warm_up=True)
+    assert api.get("/api/health").status_code == 200  # serving does not wait for it
+    process = api.app.state.jobs.warm_up_process  # type: ignore[attr-defined]
+    process.join(timeout=300)
+    assert process.exitcode == 0

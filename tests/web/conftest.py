@@ -49,7 +49,7 @@ class Server:
 
     def __init__(self, data_dir: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "projector", "serve", "--port", "0", "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "projector", "serve", "--port", "0", "--no-warm-up", "--data-dir", str(data_dir)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
