@@ -28,7 +28,7 @@ class Reporter(Protocol):
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # "int", "float", "choice", "int_list", "float_or_auto"
+    kind: str  # "int", "float", "choice", "int_list", "float_or_auto", "projection_id"
     default: Any
     minimum: float | None = None
     maximum: float | None = None
@@ -44,6 +44,12 @@ class Param:
                 raise fail(f"must be one of {list(self.choices)}")
             return value
         if self.kind == "float_or_auto" and value == "auto":
+            return value
+        if self.kind == "projection_id":
+            if value is None or value == "":
+                return ""
+            if not isinstance(value, str) or not value.isalnum() or len(value) > 64:
+                raise fail("must be the id of a finished projection")
             return value
         if self.kind == "int_list":
             if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
@@ -170,7 +176,13 @@ def _run_tsne(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Report
 
     knn = graphs.get(params["metric"], int(min(X.shape[0] - 1, 3 * params["perplexity"])))
     callback = _iterative_callback(reporter, params["n_iter"])
-    tsne = TSNE(n_components=dims, callback=callback, callback_every=10, knn=knn, **params)
+    kwargs = {name: value for name, value in params.items() if name != "init_from"}
+    if isinstance(params.get("init_array"), np.ndarray):
+        # Continue from an earlier layout as it is (aligned training steps); shrinking it to the
+        # usual 1e-4 starting scale lets early exaggeration reshuffle the clusters (measured).
+        kwargs["init"] = params["init_array"]
+    kwargs.pop("init_array", None)
+    tsne = TSNE(n_components=dims, callback=callback, callback_every=10, knn=knn, **kwargs)
     coords = tsne.fit_transform(X)
     return coords, {"kl_divergence": float(getattr(tsne, "kl_divergence_", float("nan")))}
 
@@ -188,13 +200,20 @@ def _run_umap(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Report
     from reducers import UMAP
 
     epochs = params["n_epochs"] or (500 if X.shape[0] <= 10000 else 200)  # umap-learn's own default
-    kwargs = {**params, "n_epochs": params["n_epochs"] or None}
+    kwargs = {name: value for name, value in params.items() if name not in ("init_from", "init_array")}
+    kwargs["n_epochs"] = params["n_epochs"] or None
+    if isinstance(params.get("init_array"), np.ndarray):
+        kwargs["init"] = params["init_array"]  # umap-learn rescales an array start itself
     knn = graphs.get(params["metric"], params["n_neighbors"] - 1)  # umap-learn counts the point itself
     umap = UMAP(n_components=dims, callback=_iterative_callback(reporter, epochs), callback_every=10, knn=knn, **kwargs)
     return umap.fit_transform(X), {}
 
 
 METRIC = Param("metric", "choice", "euclidean", choices=("euclidean", "cosine"), doc="distance in the input space")
+INIT_FROM = Param(
+    "init_from", "projection_id", "",
+    doc="start from this finished projection's layout (same n and dims), e.g. the previous training step",
+)  # fmt: skip
 SEED = Param("random_state", "int", 0, minimum=0, maximum=2**32 - 1, doc="seed; the same seed gives the same layout")
 
 METHODS: dict[str, Method] = {
@@ -216,6 +235,7 @@ METHODS: dict[str, Method] = {
             Param("exaggeration_iter", "int", 250, minimum=0, maximum=5000),
             METRIC,
             Param("init", "choice", "pca", choices=("pca", "random")),
+            INIT_FROM,
             SEED,
         ),
         _run_tsne,
@@ -229,6 +249,7 @@ METHODS: dict[str, Method] = {
             Param("min_dist", "float", 0.1, minimum=0.0, maximum=1.0, doc="how tightly points pack"),
             Param("n_epochs", "int", 0, minimum=0, maximum=5000, doc="0 lets UMAP choose"),
             METRIC,
+            INIT_FROM,
             SEED,
         ),
         _run_umap,

@@ -24,6 +24,8 @@ def execute(tensor_path: Path, method: str, dims: int, params: dict[str, Any], o
     """
     X = np.load(tensor_path, mmap_mode="r")
     graphs = GraphSource(tensor_path.parent, X, random_state=int(params.get("random_state", 0)))
+    if params.get("init_from"):
+        params = {**params, "init_array": np.load(out_path.parent / f"{params['init_from']}.npy")}
     coords, extras = get_method(method).run(X, dims, params, reporter, graphs)
     coords = np.ascontiguousarray(coords, dtype="<f4")
     if coords.shape != (X.shape[0], dims) or not np.isfinite(coords).all():

@@ -68,6 +68,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/datasets/{id}/tensor", datasets.get_tensor, "The tensor, n × dim float32 (header X-Shape)", binary=True),
     Endpoint("GET", "/api/datasets/{id}/metadata", datasets.get_metadata, "Metadata as {columns, rows} in tensor row order"),
     Endpoint("GET", "/api/datasets/{id}/sprite", datasets.get_sprite, "The sprite PNG (header X-Sprite-Dim)", responses={"200": "PNG", "404": "no sprite"}),
+    Endpoint("GET", "/api/datasets/{id}/bookmarks", datasets.get_bookmarks, "TensorBoard bookmarks of a logdir dataset, as stored", responses={"200": "JSON", "404": "none"}),
     Endpoint("GET", "/api/datasets/{id}/projections", projections.list_projections, "The dataset's projections"),
     Endpoint(
         "POST", "/api/datasets/{id}/projections", projections.create_projection, "Request a projection (cached by method, dims and params)",

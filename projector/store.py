@@ -171,8 +171,7 @@ class Store:
         )  # fmt: skip
         return self.get_dataset(dataset_id)
 
-    @staticmethod
-    def _dataset_object(row: sqlite3.Row) -> dict[str, Any]:
+    def _dataset_object(self, row: sqlite3.Row) -> dict[str, Any]:
         sprite = None
         if row["sprite_dim"]:
             width, height = (int(v) for v in row["sprite_dim"].split(","))
@@ -187,7 +186,24 @@ class Store:
             "source": row["source"],
             "created": row["created"],
             "sprite": sprite,
+            **(self._logdir_info(row["id"]) if row["source"] == "logdir" else {}),
         }
+
+    def _logdir_info(self, dataset_id: str) -> dict[str, Any]:
+        """Where a logdir dataset comes from: run, tensor, training step and the sequence it belongs to."""
+        try:
+            info = orjson.loads((self.datasets_dir / dataset_id / "logdir.json").read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return {}
+        return {key: info.get(key) for key in ("run", "tensor_name", "step", "sequence")} | {"has_bookmarks": bool(info.get("bookmarks"))}
+
+    def bookmarks_path(self, dataset_id: str) -> Path | None:
+        """The bookmarks file a logdir dataset's config names (checked to lie inside the logdir)."""
+        try:
+            info = orjson.loads((self.dataset_dir(dataset_id) / "logdir.json").read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
+        return Path(info["bookmarks"]) if info.get("bookmarks") else None
 
     def list_datasets(self) -> list[dict[str, Any]]:
         return [self._dataset_object(row) for row in self._query("SELECT * FROM datasets ORDER BY created, rowid")]

@@ -131,6 +131,16 @@ async def get_sprite(request: Request) -> Response:
     return FileResponse(path, media_type="image/png", headers={"X-Sprite-Dim": f"{width},{height}"})
 
 
+async def get_bookmarks(request: Request) -> Response:
+    """TensorBoard bookmarks (saved views) of a logdir dataset, served as the file has them."""
+    db = store(request)
+    dataset = db.get_dataset(request.path_params["id"])
+    path = db.bookmarks_path(dataset["id"])
+    if path is None or not path.is_file():
+        raise NotFound(f"dataset {dataset['id']!r} has no bookmarks", code="no_bookmarks")
+    return FileResponse(path, media_type="application/json")
+
+
 async def logdir_status(request: Request) -> Response:
     """The logdir being served, and every problem found in it (bad runs never hide good ones)."""
     sync = request.app.state.logdir

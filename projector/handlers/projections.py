@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from projector.errors import Conflict, InvalidParameter
+from projector.errors import Conflict, InvalidParameter, NotFound
 from projector.handlers._request import JSONResponse, array_response, jobs, json_body, store
 from projector.jobs import TERMINAL
 from projector.methods import check_dims, get_method
@@ -40,11 +40,27 @@ async def create_projection(request: Request) -> Response:
     if not isinstance(params, dict):
         raise InvalidParameter("`params` must be a JSON object")
     params = method.normalize(dims, params, dataset["n"], dataset["dim"])
+    if params.get("init_from"):
+        check_init_from(request, params["init_from"], dataset["n"], dims)
     projection, needs_run = db.claim_projection(dataset["id"], method.name, dims, params)
     if needs_run:
         jobs(request).submit(projection)
     projection = projection_object(request, projection["id"])
     return JSONResponse(projection, status_code=200 if projection["status"] == "done" else 202)
+
+
+def check_init_from(request: Request, pid: str, n: int, dims: int) -> None:
+    """A layout to start from must be a finished projection with the same number of points and dims."""
+    try:
+        start = store(request).get_projection(pid)
+    except NotFound:
+        raise InvalidParameter(f"parameter `init_from`: no projection {pid!r}") from None
+    start_n = store(request).get_dataset(start["dataset"])["n"]
+    if start["status"] != "done" or start_n != n or start["dims"] != dims:
+        raise InvalidParameter(
+            f"parameter `init_from`: projection {pid} must be done with {n} points in {dims}D"
+            f" (it is {start['status']}, {start_n} points in {start['dims']}D)"
+        )
 
 
 async def list_projections(request: Request) -> Response:

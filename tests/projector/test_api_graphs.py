@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from projector import neighbors
 from projector.graphs import GraphSource, cached_k, load_graph
-from tests.conftest import wait_done
+from tests.conftest import npy_bytes, wait_done
 
 
 def project(api: TestClient, dataset_id: str, method: str, dims: int = 2, **params: Any) -> dict[str, Any]:
@@ -92,3 +92,32 @@ def test_half_written_graphs_are_ignored(tmp_path: Path, vectors: np.ndarray) ->
     again = GraphSource(tmp_path, vectors)
     np.testing.assert_array_equal(again.get("euclidean", 20).indices[:, :10], graph.indices)
     assert again.used["reused"] is True
+
+
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_a_layout_can_start_from_an_earlier_one(api: TestClient, dataset: dict[str, Any], vectors: np.ndarray, method: str) -> None:
+    settings = {"tsne": {"perplexity": 10.0, "n_iter": 300, "exaggeration_iter": 100}, "umap": {"n_neighbors": 10, "n_epochs": 50}}[method]
+    first = project(api, dataset["id"], method, **settings)
+    shifted = api.post(
+        "/api/datasets?name=next-step", content=npy_bytes(vectors + 0.01),
+        headers={"Content-Type": "application/x-npy"},
+    ).json()  # fmt: skip
+    aligned = project(api, shifted["id"], method, init_from=first["id"], **settings)
+    fresh = project(api, shifted["id"], method, random_state=7, **({"init": "random"} if method == "tsne" else {}), **settings)
+    assert aligned["params"]["init_from"] == first["id"]
+
+    def coords(pid: str) -> np.ndarray:
+        return np.frombuffer(api.get(f"/api/projections/{pid}/coords").content, "<f4").reshape(-1, 2).astype(np.float64)
+
+    def misalignment(a: np.ndarray, b: np.ndarray) -> float:  # after centring and scaling only: no rotation allowed
+        a, b = a - a.mean(0), b - b.mean(0)
+        return float(np.linalg.norm(a / np.linalg.norm(a) - b / np.linalg.norm(b)))
+
+    assert misalignment(coords(aligned["id"]), coords(first["id"])) < misalignment(coords(fresh["id"]), coords(first["id"]))
+
+
+def test_init_from_must_fit(api: TestClient, dataset: dict[str, Any]) -> None:
+    pca3 = project(api, dataset["id"], "pca", dims=3)
+    for init_from, fragment in ((pca3["id"], "3D"), ("nothere", "no projection"), ("../x", "finished projection")):
+        response = api.post(f"/api/datasets/{dataset['id']}/projections", json={"method": "tsne", "dims": 2, "params": {"init_from": init_from, "perplexity": 10.0}})
+        assert response.status_code == 422 and fragment in response.json()["detail"], response.text

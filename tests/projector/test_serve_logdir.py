@@ -39,10 +39,25 @@ def test_logdir_runs_become_read_only_datasets(make_client: Callable[..., TestCl
     assert api.get(f"/api/datasets/{dataset['id']}/metadata").json()["rows"][4] == ["w4"]
     refused = api.delete(f"/api/datasets/{dataset['id']}")
     assert refused.status_code == 409 and refused.json()["error"] == "read_only"
-    # a new training step appears while serving
+    # a new training step appears while serving, in the same sequence
     log_embedding(logdir, tensor * 2, metadata=[f"w{i}" for i in range(30)], tag="words", step=1)
     datasets = wait_for(api, lambda d: len(d) == 2, scans=2)
     assert {d["source"] for d in datasets} == {"logdir"}
+    assert sorted(d["step"] for d in datasets) == [0, 1] and len({d["sequence"] for d in datasets}) == 1
+    assert api.get(f"/api/datasets/{dataset['id']}/bookmarks").json()["error"] == "no_bookmarks"
+
+
+def test_bookmarks_are_served_as_stored(make_client: Callable[..., TestClient], tmp_path: Path) -> None:
+    logdir = tmp_path / "logs"
+    log_embedding(logdir, np.eye(4, dtype=np.float32), tag="eye")
+    bookmarks = b'[{"label": "first view", "selectedPoints": [1]}]'
+    (logdir / "bookmarks.json").write_bytes(bookmarks)
+    config = (logdir / "projector_config.pbtxt").read_text()
+    (logdir / "projector_config.pbtxt").write_text(config.replace("embeddings {", 'embeddings {\n  bookmarks_path: "bookmarks.json"', 1))
+    api = make_client(logdir=logdir)
+    (dataset,) = wait_for(api, lambda d: len(d) == 1)
+    assert dataset["has_bookmarks"] is True
+    assert api.get(f"/api/datasets/{dataset['id']}/bookmarks").content == bookmarks
 
 
 def test_bad_runs_are_reported_and_do_not_hide_good_ones(make_client: Callable[..., TestClient], tmp_path: Path) -> None:
