@@ -1,0 +1,225 @@
+"""The service at scale: upload, PCA, kNN graph, UMAP and neighbour queries on one big tensor,
+the event loop's latency while two projections run, and cold versus warm first requests.
+
+Usage:
+    python benchmarks/bench_scale.py [--rows 1000000] [--dim 128] [--skip-umap] [--concurrent-rows 70000]
+
+Every step goes through the HTTP API of a real `projector serve` (2 job workers). Peak RSS is
+the high-water mark of every process the server started (server, forkserver, job workers),
+sampled while the step runs. Targets (issue 4): peak RSS at most 3x the tensor, PCA at most
+30 s, neighbour p99 at most 50 ms, /api/health p99 at most 50 ms under two running jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from benchmarks._service import Server, clustered, percentile_ms
+
+
+def group_peak_mb(leader: int) -> float:
+    """Largest VmHWM among the processes in the server's session."""
+    peak = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[3]) != leader:
+                continue
+            for line in (proc / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) / 1024)
+        except (OSError, IndexError, ValueError):
+            continue
+    return peak
+
+
+class PeakSampler:
+    """Samples the server group's peak RSS in the background while a step runs."""
+
+    def __init__(self, leader: int) -> None:
+        self.leader = leader
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, group_peak_mb(self.leader))
+            time.sleep(0.2)
+
+    def __enter__(self) -> "PeakSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, group_peak_mb(self.leader))
+
+
+class Api:
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    def call(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
+        connection = http.client.HTTPConnection(self.server.host, self.server.port, timeout=3600)
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        payload = response.read()
+        if response.status >= 400:
+            raise RuntimeError(f"{method} {path}: {response.status} {payload[:300]!r}")
+        return json.loads(payload) if payload else None
+
+    def upload(self, X: np.ndarray) -> str:
+        buffer = io.BytesIO()
+        np.save(buffer, X)
+        return str(self.call("POST", "/api/datasets", buffer.getvalue(), {"Content-Type": "application/x-npy"})["id"])
+
+    def project(self, dataset: str, method: str, dims: int = 2, wait_quality: bool = False, **params: Any) -> dict[str, Any]:
+        body = json.dumps({"method": method, "dims": dims, "params": params}).encode()
+        pid = self.call("POST", f"/api/datasets/{dataset}/projections", body, {"Content-Type": "application/json"})["id"]
+        while True:
+            projection = self.call("GET", f"/api/projections/{pid}")
+            if projection["status"] in ("failed", "cancelled"):
+                raise RuntimeError(projection)
+            if projection["status"] == "done" and (projection["quality"] or not wait_quality):
+                return projection  # type: ignore[no-any-return]
+            time.sleep(0.1)
+
+
+def timed(step: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = step()
+    return time.perf_counter() - started, result
+
+
+def neighbour_latencies(api: Api, dataset: str, n: int, metric: str, count: int = 200) -> list[float]:
+    connection = http.client.HTTPConnection(api.server.host, api.server.port, timeout=60)
+    times = []
+    for index in np.random.default_rng(3).integers(0, n, count):
+        started = time.perf_counter()
+        connection.request("GET", f"/api/datasets/{dataset}/neighbors?index={index}&k=10&metric={metric}")
+        response = connection.getresponse()
+        response.read()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def recall_of_graph(api: Api, dataset: str, n: int, metric: str, count: int = 100) -> float:
+    hits = 0
+    for index in np.random.default_rng(4).integers(0, n, count):
+        approx = api.call("GET", f"/api/datasets/{dataset}/neighbors?index={index}&k=10&metric={metric}")
+        exact = api.call("GET", f"/api/datasets/{dataset}/neighbors?index={index}&k=10&metric={metric}&exact=true")
+        hits += len({x["index"] for x in approx["neighbors"]} & {x["index"] for x in exact["neighbors"]})
+    return hits / (10 * count)
+
+
+def scale_run(rows: int, dim: int, skip_umap: bool) -> None:
+    X = clustered(rows, dim)
+    size_mb = X.nbytes / 1e6
+    print(f"\n## {rows:,} x {dim} float32 ({size_mb:,.0f} MB)\n")
+    print("| step | seconds | peak RSS of server + workers (MB) | RSS / tensor | notes |")
+    print("|---|---|---|---|---|")
+    server = Server("--workers", "2")
+    api = Api(server)
+    try:
+
+        def row(step: str, seconds: float, peak: float, note: str = "") -> None:
+            print(f"| {step} | {seconds:.1f} | {peak:,.0f} | {peak / size_mb:.2f}x | {note} |", flush=True)
+
+        with PeakSampler(server.pid) as sampler:
+            seconds, dataset = timed(lambda: api.upload(X))
+        row("upload", seconds, sampler.peak, f"{size_mb / seconds:,.0f} MB/s")
+        del X
+        with PeakSampler(server.pid) as sampler:
+            seconds, pca = timed(lambda: api.project(dataset, "pca", 3))
+            quality_seconds, pca = timed(lambda: api.project(dataset, "pca", 3, wait_quality=True))
+        row("PCA 3D", seconds, sampler.peak, f"quality ready {quality_seconds:.1f} s later: {json.dumps(pca['quality'])}")
+        times = neighbour_latencies(api, dataset, rows, "cosine", 50)
+        print(f"| neighbours, exact cosine (50 queries) | p50 {percentile_ms(times, 50):.0f} ms | | | p99 {percentile_ms(times, 99):.0f} ms |")
+        if skip_umap:
+            return
+        with PeakSampler(server.pid) as sampler:
+            seconds, umap = timed(lambda: api.project(dataset, "umap", 2))
+        graph = umap["knn_graph"]
+        row("kNN graph (k=90, euclidean, inside the UMAP job)", graph["seconds"], sampler.peak, "pynndescent" if rows > 20000 else "exact")
+        row("UMAP 2D (graph included)", seconds, sampler.peak, f"quality {json.dumps(umap['quality'])}")
+        times = neighbour_latencies(api, dataset, rows, "euclidean")
+        recall = recall_of_graph(api, dataset, rows, "euclidean")
+        print(f"| neighbours from the graph (200 queries) | p50 {percentile_ms(times, 50):.1f} ms | | | p99 {percentile_ms(times, 99):.1f} ms; recall@10 vs exact {recall:.3f} |")
+    finally:
+        server.close()
+
+
+def concurrent_run(rows: int) -> None:
+    X = clustered(rows, 50, clusters=10)
+    server = Server("--workers", "2")
+    api = Api(server)
+    print(f"\n## Event loop while t-SNE and UMAP of {rows:,} x 50 run at once\n")
+    try:
+        dataset = api.upload(X)
+        api.project(dataset, "pca", 2)  # the forkserver is up
+        jobs = [threading.Thread(target=api.project, args=(dataset, m, 2)) for m in ("tsne", "umap")]
+        for job in jobs:
+            job.start()
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
+        times = []
+        while any(job.is_alive() for job in jobs):
+            started = time.perf_counter()
+            connection.request("GET", "/api/health")
+            connection.getresponse().read()
+            times.append(time.perf_counter() - started)
+            time.sleep(0.05)
+        print(f"/api/health over {len(times)} requests: p50 {percentile_ms(times, 50):.1f} ms, p99 {percentile_ms(times, 99):.1f} ms, max {max(times) * 1000:.1f} ms")
+    finally:
+        server.close()
+
+
+def cold_start_run() -> None:
+    X = clustered(5000, 32)
+    print("\n## First projection request after a restart (5,000 x 32)\n")
+    print("| server | method | first request (s) | second request, other seed (s) |")
+    print("|---|---|---|---|")
+    for label, args in (("--no-warm-up", ("--no-warm-up",)), ("warm-up at start (waited 20 s)", ())):
+        for method in ("umap", "tsne"):
+            server = Server(*args)
+            api = Api(server)
+            try:
+                dataset = api.upload(X)
+                if not args:
+                    time.sleep(20)
+                first, _ = timed(lambda: api.project(dataset, method, 2))
+                second, _ = timed(lambda: api.project(dataset, method, 2, random_state=1))
+                print(f"| {label} | {method} | {first:.1f} | {second:.1f} |", flush=True)
+            finally:
+                server.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--dim", type=int, default=128)
+    parser.add_argument("--skip-umap", action="store_true")
+    parser.add_argument("--concurrent-rows", type=int, default=70_000)
+    parser.add_argument("--only", choices=["scale", "concurrent", "cold"], default=None)
+    args = parser.parse_args()
+    if args.only in (None, "cold"):
+        cold_start_run()
+    if args.only in (None, "concurrent"):
+        concurrent_run(args.concurrent_rows)
+    if args.only in (None, "scale"):
+        scale_run(args.rows, args.dim, args.skip_umap)
+
+
+if __name__ == "__main__":
+    main()
