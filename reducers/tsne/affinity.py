@@ -70,7 +70,7 @@ def _binary_search_perplexity(sq_distances, target_entropy, tol, max_iter):
     return P
 
 
-def conditional_probabilities(distances: np.ndarray, perplexity: float, metric: str = "euclidean") -> np.ndarray:
+def conditional_probabilities(distances: np.ndarray, perplexity: float) -> np.ndarray:
     """Conditional p_{j|i} over each point's neighbours, at the target perplexity.
 
     Parameters
@@ -131,5 +131,5 @@ def perplexity_affinities(
         knn = knn_graph(X, k, metric=metric, method=method, random_state=random_state, n_jobs=n_jobs)
     k = min(knn.k, n_neighbors_for(perplexity, knn.n_samples))
     indices = np.ascontiguousarray(knn.indices[:, :k])
-    cond = conditional_probabilities(knn.distances[:, :k], perplexity, knn.metric)
+    cond = conditional_probabilities(knn.distances[:, :k], perplexity)
     return joint_probabilities(indices, cond)
