@@ -4,7 +4,7 @@ Usage:
     python benchmarks/bench_tsne.py                         # digits and 70,000 x 50
     python benchmarks/bench_tsne.py --sizes digits,70k,250k # add 250,000 x 128 (ours, openTSNE)
     python benchmarks/bench_tsne.py --sizes digits --skip-extra
-    python benchmarks/bench_tsne.py --threads 2 --methods ours,opentsne
+    python benchmarks/bench_tsne.py --threads 2 --methods ours,opentsne --out tsne-250k.md
 
 Every method runs in its own child process (so peak RSS is its own), after a warm-up fit
 on 2,000 points in that process so JIT compile time is not counted; the timed fit then
@@ -164,6 +164,7 @@ def main() -> None:
     ap.add_argument("--methods", default="ours,opentsne,sklearn")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-extra", action="store_true", help="skip 3-D vs 2-D and compile cost")
+    ap.add_argument("--out", default="tsne.md", help="file name under benchmarks/results/")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -211,7 +212,7 @@ def main() -> None:
         ]
     out = "\n".join(text)
     print(out)
-    print(f"written to {write_results('tsne.md', out)}")
+    print(f"written to {write_results(args.out, out)}")
 
 
 if __name__ == "__main__":

@@ -216,3 +216,110 @@ def repulsive_bh(Y, theta, cells, first_child, leaf_of, rep, z):
         rep[i, 1] = r1
         rep[i, 2] = r2
         z[i] = s
+
+
+@numba.njit(parallel=True, **_JIT)
+def repulsive_bh_grouped(Y, theta, cells, first_child, leaf_of, group_size, rep, z):
+    """`repulsive_bh` walking the tree once per group of consecutive (Z-ordered) points.
+
+    A cell is summarised for the whole group when ``s < theta * r`` with r its distance to
+    the group's bounding box, which is never more than its distance to any member, so the
+    error is at most that of the per-point walk. The walk fills an interaction list that
+    every member then sums in a tight loop over contiguous memory.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n, 3), float64
+        Points in Z-order (see `morton_order`).
+    group_size : int
+        Consecutive points sharing one walk.
+    Other parameters as `repulsive_bh`.
+    """
+    n = Y.shape[0]
+    theta2 = theta * theta
+    n_groups = (n + group_size - 1) // group_size
+    cap = 4096
+    for g in numba.prange(n_groups):
+        start = g * group_size
+        stop = min(n, start + group_size)
+        for i in range(start, stop):
+            rep[i, 0] = 0.0
+            rep[i, 1] = 0.0
+            rep[i, 2] = 0.0
+            z[i] = 0.0
+        if first_child[0] < 0:
+            continue
+        lo0 = Y[start, 0]
+        lo1 = Y[start, 1]
+        lo2 = Y[start, 2]
+        hi0 = lo0
+        hi1 = lo1
+        hi2 = lo2
+        for i in range(start + 1, stop):
+            lo0 = min(lo0, Y[i, 0])
+            lo1 = min(lo1, Y[i, 1])
+            lo2 = min(lo2, Y[i, 2])
+            hi0 = max(hi0, Y[i, 0])
+            hi1 = max(hi1, Y[i, 1])
+            hi2 = max(hi2, Y[i, 2])
+        lx = np.empty(cap)
+        ly = np.empty(cap)
+        lz = np.empty(cap)
+        lc = np.empty(cap)
+        lid = np.empty(cap, dtype=np.int64)
+        size = 0
+        stack = np.empty(8 * MAX_DEPTH + 8, dtype=np.int64)
+        stack[0] = 0
+        top = 1
+        while top > 0 or size > 0:
+            if top > 0:
+                top -= 1
+                fc = first_child[stack[top]]
+                for c in range(fc, fc + 8):
+                    cnt = cells[c, 3]
+                    if cnt == 0.0:
+                        continue
+                    cx = cells[c, 0]
+                    cy = cells[c, 1]
+                    cz = cells[c, 2]
+                    e0 = max(lo0 - cx, 0.0, cx - hi0)
+                    e1 = max(lo1 - cy, 0.0, cy - hi1)
+                    e2 = max(lo2 - cz, 0.0, cz - hi2)
+                    if first_child[c] < 0 or cells[c, 4] < theta2 * (e0 * e0 + e1 * e1 + e2 * e2):
+                        lx[size] = cx
+                        ly[size] = cy
+                        lz[size] = cz
+                        lc[size] = cnt
+                        lid[size] = c
+                        size += 1
+                    else:
+                        stack[top] = c
+                        top += 1
+                # Sum the list once it might not take another cell's eight children.
+                if size <= cap - 8 and top > 0:
+                    continue
+            for i in range(start, stop):
+                y0 = Y[i, 0]
+                y1 = Y[i, 1]
+                y2 = Y[i, 2]
+                own = leaf_of[i]
+                r0 = 0.0
+                r1 = 0.0
+                r2 = 0.0
+                s = 0.0
+                for t in range(size):
+                    d0 = y0 - lx[t]
+                    d1 = y1 - ly[t]
+                    d2 = y2 - lz[t]
+                    w = 1.0 / (1.0 + d0 * d0 + d1 * d1 + d2 * d2)
+                    cw = lc[t] - (1.0 if lid[t] == own else 0.0)
+                    s += cw * w
+                    cw2 = cw * w * w
+                    r0 += cw2 * d0
+                    r1 += cw2 * d1
+                    r2 += cw2 * d2
+                rep[i, 0] += r0
+                rep[i, 1] += r1
+                rep[i, 2] += r2
+                z[i] += s
+            size = 0

@@ -20,7 +20,7 @@ def attractive_forces(indptr, indices, data, Y, out, kl_terms, with_kl):
     Parameters
     ----------
     indptr, indices, data : CSR arrays of P, shape (n + 1,), (nnz,), (nnz,)
-    Y : ndarray of shape (n, d), float64
+    Y : ndarray of shape (n, d), float64, d in (2, 3)
     out : ndarray of shape (n, d), float64
         Overwritten with the forces.
     kl_terms : ndarray of shape (n,), float64
@@ -28,22 +28,44 @@ def attractive_forces(indptr, indices, data, Y, out, kl_terms, with_kl):
     with_kl : bool
     """
     n, d = Y.shape
+    # One body per dimension, with the sums in registers: the loop is bound by the
+    # random reads of Y[j], so anything else it touches in memory shows in the time.
     for i in numba.prange(n):
-        for c in range(d):
-            out[i, c] = 0.0
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
         s = 0.0
-        for jj in range(indptr[i], indptr[i + 1]):
-            j = indices[jj]
-            d2 = 0.0
-            for c in range(d):
-                diff = Y[i, c] - Y[j, c]
-                d2 += diff * diff
-            w = 1.0 / (1.0 + d2)
-            pw = data[jj] * w
-            for c in range(d):
-                out[i, c] += pw * (Y[i, c] - Y[j, c])
-            if with_kl:
-                s += data[jj] * np.log(w)
+        y0 = Y[i, 0]
+        y1 = Y[i, 1]
+        if d == 2:
+            for jj in range(indptr[i], indptr[i + 1]):
+                j = indices[jj]
+                d0 = y0 - Y[j, 0]
+                d1 = y1 - Y[j, 1]
+                w = 1.0 / (1.0 + d0 * d0 + d1 * d1)
+                pw = data[jj] * w
+                a0 += pw * d0
+                a1 += pw * d1
+                if with_kl:
+                    s += data[jj] * np.log(w)
+        else:
+            y2 = Y[i, 2]
+            for jj in range(indptr[i], indptr[i + 1]):
+                j = indices[jj]
+                d0 = y0 - Y[j, 0]
+                d1 = y1 - Y[j, 1]
+                d2 = y2 - Y[j, 2]
+                w = 1.0 / (1.0 + d0 * d0 + d1 * d1 + d2 * d2)
+                pw = data[jj] * w
+                a0 += pw * d0
+                a1 += pw * d1
+                a2 += pw * d2
+                if with_kl:
+                    s += data[jj] * np.log(w)
+        out[i, 0] = a0
+        out[i, 1] = a1
+        if d == 3:
+            out[i, 2] = a2
         if with_kl:
             kl_terms[i] = s
 

@@ -55,24 +55,31 @@ class GridParams:
 
 @dataclass(frozen=True)
 class BarnesHutParams:
-    """Barnes-Hut repulsion: a cell of side s at distance r is summarised when s < theta r."""
+    """Barnes-Hut repulsion: a cell of side s at distance r is summarised when s < theta r.
+
+    With ``group_size > 1``, r is the distance to the bounding box of a group of that many
+    consecutive Z-ordered points, which share one walk of the tree.
+    """
 
     theta: float = 0.5
     exact_below: int = 0
+    group_size: int = 1
 
 
 # 2-D: FIt-SNE's scheme with 4 nodes per box instead of 3 (openTSNE's default, 3 nodes per
 # 1-unit box, errs 0.9% on a 20,000-point layout and ~4% on 500 points), paid for by
 # float32 FFTs, whose rounding stays far below the interpolation error.
 # 3-D: a grid that accurate has M^3 nodes (a 20,000-point layout spanning ~60 units would
-# need ~500^3), far slower than Barnes-Hut at theta 0.5 (0.9-1% error on 500-20,000 points).
+# need ~500^3), far slower than Barnes-Hut. Walking the tree once per 16 Z-ordered points
+# is 2.4x faster than once per point at theta 0.5 and more accurate (0.4% against 0.8%
+# on 20,000 points; 0.13% against 0.9% on 500).
 # Below `exact_below` points the exact O(n^2) sum is faster than either.
 DEFAULT_GRID = {
     2: GridParams(
         n_nodes=4, min_boxes=40, box_width=1.0, fine_box_width=0.75, fine_below=10_000,
         fft_dtype=np.float32, exact_below=3500,
     ),
-    3: BarnesHutParams(theta=0.5, exact_below=1000),
+    3: BarnesHutParams(theta=0.5, exact_below=1000, group_size=16),
 }
 
 
@@ -248,6 +255,11 @@ def _repulsive_bh(Y: np.ndarray, ws: Workspace) -> tuple[np.ndarray, float]:
         if used >= 0:
             break
         ws._alloc_tree(2 * ws.n_cells)
-    _barnes_hut.repulsive_bh(Ys, ws.grid.theta, ws.cells, ws.first_child, ws.leaf_of, ws.rep_sorted, ws.z)
+    if ws.grid.group_size > 1:
+        _barnes_hut.repulsive_bh_grouped(
+            Ys, ws.grid.theta, ws.cells, ws.first_child, ws.leaf_of, ws.grid.group_size, ws.rep_sorted, ws.z
+        )
+    else:
+        _barnes_hut.repulsive_bh(Ys, ws.grid.theta, ws.cells, ws.first_child, ws.leaf_of, ws.rep_sorted, ws.z)
     ws.rep[order] = ws.rep_sorted
     return ws.rep, float(ws.z.sum(dtype=np.float64))
