@@ -161,6 +161,9 @@ class JobManager:
             if job.status not in TERMINAL:
                 code = process.exitcode
                 self._finish(job, "failed", f"the projection worker stopped unexpectedly (exit code {code})")
+            if job.status != "cancelled":  # a cancelled job keeps its last frame to show; others are on disk
+                with self._lock:
+                    self._jobs.pop(job.pid, None)
 
     def _pump(self, job: Job, process: multiprocessing.process.BaseProcess, receiver: Any) -> None:
         while True:
