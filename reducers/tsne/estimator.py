@@ -92,6 +92,7 @@ class TSNE:
         n = X.shape[0]
         params = self._validate(n)
         rng = check_random_state(self.random_state)
+        Y0 = self._initial_layout(X, rng)
         knn = knn if knn is not None else self.knn
         k = affinity.n_neighbors_for(params["perplexity"], n)
         if knn is None:
@@ -100,13 +101,19 @@ class TSNE:
             knn = as_knn_graph(knn, n, self.metric)
             if knn.metric != self.metric:
                 raise ValueError(f"`knn` was built with metric {knn.metric!r} but `metric` is {self.metric!r}")
-        Y0 = self._initial_layout(X, rng)
+        # Renumber the points along a Z-order curve of the starting layout, so neighbours in
+        # P and on the grid sit close in memory: the gradient loops are bound by those reads.
+        order = _z_order(Y0)
+        inv = np.empty_like(order)
+        inv[order] = np.arange(n)
+        knn = KNNGraph(inv[knn.indices[order]].astype(np.int32), knn.distances[order], knn.metric)
         threads = numba.get_num_threads()
         numba.set_num_threads(min(params["n_jobs"], numba.config.NUMBA_NUM_THREADS))
         try:
             P = affinity.perplexity_affinities(perplexity=params["perplexity"], knn=knn)
             P.data = P.data.astype(np.float32)
-            Y, kl, n_iter = self._optimize(P, Y0, params)
+            Y, kl, n_iter = self._optimize(P, Y0[order], params, inv)
+            Y = Y[inv]
             if kl is None or n_iter % self.callback_every != 0:
                 ws_grid = gradients.DEFAULT_GRID[params["n_components"]]
                 kl = kl_divergence(P, Y, gradients.Workspace(n, Y.shape[1], ws_grid), _p_log_p(P), params["n_jobs"])
@@ -117,7 +124,7 @@ class TSNE:
         self.n_iter_ = int(n_iter)
         return self
 
-    def _optimize(self, P, Y, params):
+    def _optimize(self, P, Y, params, inv):
         n, d = Y.shape
         lr = params["learning_rate"]
         exag_iter = min(params["exaggeration_iter"], params["n_iter"])
@@ -134,7 +141,7 @@ class TSNE:
             user = self.callback
 
             def callback(it, Y, kl):
-                return bool(user(it, Y.astype(np.float32), kl))
+                return bool(user(it, Y[inv].astype(np.float32), kl))
 
         return optimize(
             P, Y, phases, grid=gradients.DEFAULT_GRID[d], workers=params["n_jobs"],
@@ -183,8 +190,21 @@ class TSNE:
         nj = self.n_jobs
         if nj is not None and (not _is_int(nj) or nj == 0):
             raise ValueError(f"`n_jobs` must be None, a positive integer or -1, got {nj!r}")
-        out["n_jobs"] = os.cpu_count() or 1 if nj is None or nj < 0 else int(nj)
+        out["n_jobs"] = (os.cpu_count() or 1) if nj is None or nj < 0 else int(nj)
         return out
+
+
+def _z_order(Y: np.ndarray) -> np.ndarray:
+    """Permutation sorting the rows of `Y` (n, d) along a Z-order curve, 10 bits per axis."""
+    lo = Y.min(axis=0)
+    span = float((Y.max(axis=0) - lo).max()) or 1.0
+    q = np.clip(((Y - lo) * (1023.0 / span)).astype(np.int64), 0, 1023)
+    code = np.zeros(len(Y), dtype=np.int64)
+    d = Y.shape[1]
+    for bit in range(10):
+        for c in range(d):
+            code |= ((q[:, c] >> bit) & 1) << (bit * d + c)
+    return np.argsort(code, kind="stable")
 
 
 def _is_int(v) -> bool:
