@@ -313,9 +313,12 @@ def _state_prefix(directory: Path, recorded: str) -> Path:
     path = Path(recorded)
     if not path.is_absolute():
         return directory / path
-    if Path(f"{path}.index").exists():
-        return path
-    return directory / path.name  # written on another machine: look beside the state file
+    # An absolute prefix was written on the training machine (TF1 Saver's default). When the
+    # logs were moved or copied, the same file beside the state file is the one meant.
+    beside = directory / path.name
+    if Path(f"{beside}.index").exists() or not Path(f"{path}.index").exists():
+        return beside
+    return path
 
 
 def _read_state(directory: Path) -> tuple[Path | None, list[Path]]:
