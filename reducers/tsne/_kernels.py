@@ -70,7 +70,9 @@ def attractive_forces(indptr, indices, data, Y, out, kl_terms, with_kl):
             kl_terms[i] = s
 
 
-@numba.njit(parallel=True, **_JIT)
+# Interpolation kernels are O(n p^d) and memory-bound: serial, because a parallel region
+# costs more than the work when other processes share the cores.
+@numba.njit(**_JIT)
 def lagrange_weights(Y, y_min, box_width, n_boxes, n_nodes, boxes, weights):
     """Box of each point and the Lagrange weights of the box's interpolation nodes.
 
@@ -100,7 +102,7 @@ def lagrange_weights(Y, y_min, box_width, n_boxes, n_nodes, boxes, weights):
             if m != a:
                 prod *= (a - m) / n_nodes
         denom[a] = prod
-    for i in numba.prange(n):
+    for i in range(n):
         for c in range(d):
             t = (Y[i, c] - y_min) / box_width
             b = min(int(t), n_boxes - 1)
@@ -114,8 +116,6 @@ def lagrange_weights(Y, y_min, box_width, n_boxes, n_nodes, boxes, weights):
                 weights[i, c, a] = prod / denom[a]
 
 
-# The scatter is serial: points share grid nodes, and a fixed summation order keeps runs
-# bit-identical.
 @numba.njit(**_JIT)
 def scatter_charges_2d(Y, center, boxes, weights, grid):
     """Spread the charges ``(1, y, |y|^2)`` of every point onto the 2-D node grid.
@@ -148,7 +148,7 @@ def scatter_charges_2d(Y, center, boxes, weights, grid):
                 grid[3, g0 + a, g1 + b] += w * sq
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def gather_forces_2d(Y, center, boxes, weights, potentials, rep, z):
     """Interpolate the potentials back to the points; repulsive force and normaliser terms.
 
@@ -166,7 +166,7 @@ def gather_forces_2d(Y, center, boxes, weights, potentials, rep, z):
     """
     n = Y.shape[0]
     p = weights.shape[2]
-    for i in numba.prange(n):
+    for i in range(n):
         phi0 = 0.0
         phi1 = 0.0
         phi2 = 0.0

@@ -113,10 +113,10 @@ class TSNE:
             P = affinity.perplexity_affinities(perplexity=params["perplexity"], knn=knn)
             P.data = P.data.astype(np.float32)
             Y, kl, n_iter = self._optimize(P, Y0[order], params, inv)
-            Y = Y[inv]
             if kl is None or n_iter % self.callback_every != 0:
                 ws_grid = gradients.DEFAULT_GRID[params["n_components"]]
                 kl = kl_divergence(P, Y, gradients.Workspace(n, Y.shape[1], ws_grid), _p_log_p(P), params["n_jobs"])
+            Y = Y[inv]
         finally:
             numba.set_num_threads(threads)
         self.embedding_ = np.ascontiguousarray(Y - Y.mean(axis=0), dtype=np.float32)

@@ -48,6 +48,22 @@ def test_kl_falls_and_clusters_separate(mixture, n_components):
     assert knn_accuracy(Y, labels) > 0.95
 
 
+def test_kl_divergence_is_exact_kl_of_the_embedding(mixture):
+    # Few points: the repulsion is the exact sum, so kl_divergence_ is the exact KL.
+    from reducers.tsne.affinity import perplexity_affinities
+
+    X, _ = mixture
+    model = TSNE(perplexity=20, random_state=0, n_iter=200).fit(X)
+    P = perplexity_affinities(X, 20.0).toarray()
+    Y = model.embedding_.astype(np.float64)
+    W = 1.0 / (1.0 + ((Y[:, None, :] - Y[None, :, :]) ** 2).sum(-1))
+    np.fill_diagonal(W, 0.0)
+    Q = W / W.sum()
+    mask = P > 0
+    expected = float(np.sum(P[mask] * np.log(P[mask] / Q[mask])))
+    assert model.kl_divergence_ == pytest.approx(expected, rel=1e-4)
+
+
 def test_same_seed_same_result(mixture):
     X, _ = mixture
     a = TSNE(random_state=7, n_iter=300).fit_transform(X)
