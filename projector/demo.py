@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from projector.ingest import ingest
 from projector.metadata import Metadata
-from projector.sprite import write_png
+from projector.sprite import tile_atlas, write_png
 from projector.store import Store
 
 DEMO_NAME = "digits (demo)"
 
 
 def digits_sprite(images: np.ndarray) -> np.ndarray:
-    """Tile (n, 8, 8) images in 0..16 into one square grey atlas, white digits on black."""
-    n, height, width = images.shape
-    per_row = math.ceil(math.sqrt(n))
-    atlas = np.zeros((per_row * height, per_row * width), dtype=np.uint8)
-    for i, image in enumerate(images):
-        row, col = divmod(i, per_row)
-        atlas[row * height : (row + 1) * height, col * width : (col + 1) * width] = image * (255 / 16)
-    return atlas
+    """Tile (n, 8, 8) images in 0..16 into one grey atlas, white digits on black."""
+    return tile_atlas(np.rint(images * (255 / 16)).astype(np.uint8))
 
 
 def add_demo(store: Store) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._png import encode_png
+from projector.sprite import encode_png, tile_atlas
 from .errors import LogdirError
 from .pbtxt import (
     EmbeddingInfo,
@@ -97,7 +97,7 @@ def _sprite_atlas(images: np.ndarray) -> tuple[bytes, tuple[int, int]]:
         raise ValueError("sprite images must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4")
     if images.dtype != np.uint8:
         images = np.clip(np.rint(np.asarray(images, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
-    n, h, w, c = images.shape
+    n, h, w, _ = images.shape
     per_row = max(1, math.ceil(math.sqrt(n)))
     n_rows = math.ceil(n / per_row)
     if per_row * w > MAX_SPRITE_PX or n_rows * h > MAX_SPRITE_PX:
@@ -105,11 +105,7 @@ def _sprite_atlas(images: np.ndarray) -> tuple[bytes, tuple[int, int]]:
             f"sprite atlas would be {per_row * w}x{n_rows * h} px; TensorBoard shows at most "
             f"{MAX_SPRITE_PX}x{MAX_SPRITE_PX}: use smaller or fewer images"
         )
-    atlas = np.zeros((n_rows * h, per_row * w, c), dtype=np.uint8)
-    for i in range(n):
-        r, col = divmod(i, per_row)
-        atlas[r * h:(r + 1) * h, col * w:(col + 1) * w] = images[i]
-    return encode_png(atlas), (w, h)
+    return encode_png(tile_atlas(images)), (w, h)
 
 
 def _sprite_file(sprite: Any, sprite_dim: Sequence[int] | None, n: int) -> tuple[bytes, str, tuple[int, int]]:
