@@ -19,9 +19,9 @@ __all__ = ["KNNGraph", "knn_graph", "as_knn_graph", "EXACT_MAX_SAMPLES"]
 METRICS = ("euclidean", "cosine")
 METHODS = ("auto", "exact", "nndescent")
 
-# Below this many points "auto" uses brute force. Exact is O(n^2 d) in BLAS plus an
-# O(n^2) partial sort; at 20,000 x 50 it takes about as long as NN-descent
-# (benchmarks/bench_tsne.py measures both) and it is exact, so it wins below that.
+# Below this many points "auto" uses brute force. Measured at k=90 on 50 dimensions (2 cores):
+# exact 1.3 s against NN-descent 2.3 s at 20,000 points, 5.2 s against 4.6 s at 40,000.
+# Exact cost grows with the dimension, so the cut is kept below that crossover.
 EXACT_MAX_SAMPLES = 20_000
 
 # Bytes of one block of the distance matrix; bounds the memory of brute force.
