@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
+import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from projector.serve_process import ServeProcess
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -21,30 +19,15 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-class Server:
+class Server(ServeProcess):
     """`projector serve --no-demo` on a free port with a throwaway data dir."""
 
     def __init__(self, *args: str) -> None:
-        self.data_dir = Path(tempfile.mkdtemp(prefix="projector-bench-"))
-        command = [sys.executable, "-m", "projector", "serve", "--port", "0", "--no-demo", "--data-dir", str(self.data_dir), *args]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        match = re.search(r"(http://\S+?)/?$", line.strip())
-        if not match:
-            raise RuntimeError(f"server did not start: {line!r}")
-        self.url = match.group(1)
-        self.host, port = self.url.split("//")[1].split(":")
-        self.port = int(port)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+        super().__init__("--no-demo", *args, data_dir=tempfile.mkdtemp(prefix="projector-bench-"))
 
     def close(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        subprocess.run(["rm", "-rf", str(self.data_dir)], check=False)
+        self.kill()
+        shutil.rmtree(self.data_dir, ignore_errors=True)  # type: ignore[arg-type]
 
 
 def clustered(n: int, dim: int, clusters: int = 20, seed: int = 0) -> np.ndarray:

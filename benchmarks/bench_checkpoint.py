@@ -1,7 +1,7 @@
 """Time reading one big float32 tensor from a TensorFlow checkpoint (CRC check included).
 
 Usage:
-    python benchmarks/bench_checkpoint.py [--rows 1000000] [--dim 128] [--runs 5]
+    python -m benchmarks.bench_checkpoint [--rows 1000000] [--dim 128] [--runs 5]
 
 Writes a one-tensor bundle (our own minimal writer, no TensorFlow) to benchmarks/data/
 (gitignored), warms up once (JIT compile of the CRC kernel, page cache), then reports

@@ -14,9 +14,9 @@ with PCA (3D), opens `/?dataset=ID&projection=PID` and measures:
 The projection's own computation is excluded: it runs (and is cached) before the page opens.
 
 Usage:
-    python benchmarks/bench_client.py                        # 100,000 and 1,000,000 points
-    python benchmarks/bench_client.py --sizes 100000 --dim 32 --runs 5
-    python benchmarks/bench_client.py --url http://127.0.0.1:6006/   # an already running server
+    python -m benchmarks.bench_client                        # 100,000 and 1,000,000 points
+    python -m benchmarks.bench_client --sizes 100000 --dim 32 --runs 5
+    python -m benchmarks.bench_client --url http://127.0.0.1:6006/   # an already running server
 
 Prints one line per measurement: mean, std and min in milliseconds over the runs,
 and writes the same as JSON to benchmarks/results/bench_client.json.
@@ -28,45 +28,17 @@ import argparse
 import io
 import json
 import os
-import re
 import statistics
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks._service import Server
+
 CHROMIUM = os.environ.get("PROJECTOR_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
-
-
-def start_server(data_dir: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "projector", "serve", "--port", "0", "--no-demo", "--data-dir", data_dir],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            m = re.search(r"projector serving at (http://\S+)", line)
-            if m and not url:
-                url.append(m.group(1))
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    ready.wait(120)
-    if not url:
-        proc.kill()
-        raise SystemExit("projector serve did not start")
-    return proc, url[0].rstrip("/") + "/"
 
 
 def call(url: str, method: str = "GET", body: bytes | None = None, ctype: str = "application/json") -> dict:
@@ -168,10 +140,10 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     proc = None
-    tmp = tempfile.TemporaryDirectory(prefix="bench-client-")
     base = args.url
     if not base:
-        proc, base = start_server(tmp.name)
+        proc = Server()
+        base = proc.url + "/"
     results = {"chromium": CHROMIUM, "dim": args.dim, "runs": args.runs, "cpus": os.cpu_count(), "sizes": {}}
     try:
         with sync_playwright() as pw:
@@ -186,9 +158,7 @@ def main() -> None:
             browser.close()
     finally:
         if proc:
-            proc.terminate()
-            proc.wait(10)
-        tmp.cleanup()
+            proc.close()
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     (out / "bench_client.json").write_text(json.dumps(results, indent=2))

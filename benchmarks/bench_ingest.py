@@ -1,7 +1,7 @@
 """Upload throughput and the server's peak memory for a large raw .npy over loopback HTTP.
 
 Usage:
-    python benchmarks/bench_ingest.py [--rows 1000000] [--dim 128] [--repeats 2]
+    python -m benchmarks.bench_ingest [--rows 1000000] [--dim 128] [--repeats 2]
 
 Targets (issue 2): at least 150 MB/s, server peak RSS at most 3x the tensor's size.
 """

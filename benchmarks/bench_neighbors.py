@@ -1,7 +1,7 @@
 """Exact neighbour query latency over HTTP, next to numpy brute force in-process (the floor).
 
 Usage:
-    python benchmarks/bench_neighbors.py [--sizes 100000x384,1000000x128] [--queries 200]
+    python -m benchmarks.bench_neighbors [--sizes 100000x384,1000000x128] [--queries 200]
 
 Target (issue 2): p99 at most 50 ms at 1,000,000 x 128 (this measures exact search).
 """

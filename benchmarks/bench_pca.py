@@ -1,7 +1,7 @@
 """PCA 3D of a large tensor: our reducers.PCA on the memory-mapped file vs scikit-learn's PCA.
 
 Usage:
-    python benchmarks/bench_pca.py [--rows 1000000] [--dim 128]
+    python -m benchmarks.bench_pca [--rows 1000000] [--dim 128]
 
 Each method runs in its own process, so each peak RSS is its own. Target (issue 4): PCA at most 30 s.
 """

@@ -2,7 +2,7 @@
 the event loop's latency while two projections run, and cold versus warm first requests.
 
 Usage:
-    python benchmarks/bench_scale.py [--rows 1000000] [--dim 128] [--skip-umap] [--concurrent-rows 70000]
+    python -m benchmarks.bench_scale [--rows 1000000] [--dim 128] [--skip-umap] [--concurrent-rows 70000]
 
 Every step goes through the HTTP API of a real `projector serve` (2 job workers). Peak RSS is
 the high-water mark of every process the server started (server, forkserver, job workers),
@@ -140,7 +140,7 @@ def scale_run(rows: int, dim: int, skip_umap: bool) -> None:
         with PeakSampler(server.pid) as sampler:
             seconds, dataset = timed(lambda: api.upload(X))
         row("upload", seconds, sampler.peak, f"{size_mb / seconds:,.0f} MB/s")
-        del X
+        X = None  # free the client-side copy before the long steps
         with PeakSampler(server.pid) as sampler:
             seconds, pca = timed(lambda: api.project(dataset, "pca", 3))
             quality_seconds, pca = timed(lambda: api.project(dataset, "pca", 3, wait_quality=True))

@@ -1,9 +1,9 @@
 """UMAP: our adapter on a shared kNN graph vs umap-learn alone, plus cold-start cost.
 
 Usage:
-    python benchmarks/bench_umap.py                          # 70,000 x 50, 10 clusters
-    python benchmarks/bench_umap.py --n 20000 --runs 3 --threads 2
-    NUMBA_CACHE_DIR=/tmp/empty python benchmarks/bench_umap.py   # cold numbers with no disk cache
+    python -m benchmarks.bench_umap                          # 70,000 x 50, 10 clusters
+    python -m benchmarks.bench_umap --n 20000 --runs 3 --threads 2
+    NUMBA_CACHE_DIR=/tmp/empty python -m benchmarks.bench_umap   # cold numbers with no disk cache
 
 Cold start runs a child process that imports and fits 2,000 points once (with our
 adapter on a precomputed graph), first with an empty NUMBA_CACHE_DIR, then again with the

@@ -11,68 +11,33 @@ IPython is optional: it is imported only when `show` is called.
 from __future__ import annotations
 
 import atexit
-import os
-import re
-import subprocess
-import sys
 import threading
 import urllib.parse
 from typing import Any
 
-_START_TIMEOUT = 120.0
-_server: subprocess.Popen[str] | None = None
-_server_url: str | None = None
+from projector.serve_process import ServeProcess
+
+_server: ServeProcess | None = None
 _lock = threading.Lock()
 
 
 def _start_server(data_dir: str | None = None) -> str:
     """Start `projector serve --port 0` in a subprocess (once) and return its URL."""
-    global _server, _server_url
+    global _server
     with _lock:
-        if _server is not None and _server.poll() is None and _server_url:
-            return _server_url
-        cmd = [sys.executable, "-m", "projector", "serve", "--port", "0"]
-        if data_dir:
-            cmd += ["--data-dir", data_dir]
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-        )
-        found: list[str] = []
-        lines: list[str] = []
-        ready = threading.Event()
-
-        def read() -> None:
-            # Keep draining the pipe for the server's whole life so it never blocks on a full pipe.
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                if len(lines) < 200:
-                    lines.append(line)
-                match = re.search(r"projector serving at (http://\S+)", line)
-                if match and not found:
-                    found.append(match.group(1))
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=read, name="projector-server-output", daemon=True).start()
-        if not ready.wait(_START_TIMEOUT) or not found:
-            proc.kill()
-            raise RuntimeError("projector serve did not start:\n" + "".join(lines[-20:]))
-        _server, _server_url = proc, found[0].rstrip("/") + "/"
-        atexit.register(stop)
-        return _server_url
+        if _server is None or not _server.alive():
+            _server = ServeProcess(data_dir=data_dir, own_session=False)
+            atexit.register(stop)
+        return _server.url + "/"
 
 
 def stop() -> None:
     """Stop the server that `show` started, if any."""
-    global _server, _server_url
+    global _server
     with _lock:
-        if _server is not None and _server.poll() is None:
-            _server.terminate()
-            try:
-                _server.wait(10)
-            except subprocess.TimeoutExpired:
-                _server.kill()
-        _server, _server_url = None, None
+        if _server is not None:
+            _server.stop(timeout=10)
+        _server = None
 
 
 def view_url(url: str, dataset: str | None = None, projection: str | None = None) -> str:

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -17,10 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from projector.app import create_app
+from projector.serve_process import ServeProcess
 from projector.settings import Settings
-
-URL_LINE = re.compile(r"projector serving at (http://\S+?)/?$")
-
 
 def npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
@@ -84,37 +77,22 @@ class ServerProcess:
     def __init__(self, data_dir: Path, *args: str) -> None:
         self.data_dir = data_dir
         self.args = args
-        self.process: subprocess.Popen[str] | None = None
+        self.served: ServeProcess | None = None
         self.url = ""
 
-    def start(self, timeout: float = 60) -> "ServerProcess":
-        command = [sys.executable, "-m", "projector", "serve", "--port", "0", "--no-warm-up", "--data-dir", str(self.data_dir), *self.args]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        assert self.process.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                raise AssertionError(f"server exited: {self.process.stderr.read() if self.process.stderr else ''}")
-            match = URL_LINE.search(line.strip())
-            if match:
-                self.url = match.group(1)
-                return self
-        raise AssertionError("server did not print its URL in time")
+    def start(self) -> "ServerProcess":
+        self.served = ServeProcess("--no-warm-up", *self.args, data_dir=self.data_dir)
+        self.url = self.served.url
+        return self
 
     def kill(self) -> None:
         """SIGKILL the server and everything it started (job workers, forkserver)."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
+        if self.served is not None:
+            self.served.kill()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.served is not None:
+            self.served.stop()
 
 
 @pytest.fixture

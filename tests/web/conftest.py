@@ -10,10 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
-import subprocess
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +17,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+from projector.serve_process import ServeProcess
 
 CHROMIUM = os.environ.get("PROJECTOR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -48,32 +46,8 @@ class Server:
     """A `projector serve --port 0` subprocess and a tiny JSON client for it."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "projector", "serve", "--port", "0", "--no-warm-up", "--data-dir", str(data_dir)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        self.log: list[str] = []
-        found: list[str] = []
-        ready = threading.Event()
-
-        def read() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                self.log.append(line)
-                match = re.search(r"projector serving at (http://\S+)", line)
-                if match and not found:
-                    found.append(match.group(1))
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(SERVER_START_TIMEOUT) or not found:
-            self.stop()
-            raise RuntimeError("projector serve did not start:\n" + "".join(self.log))
-        self.url = found[0].rstrip("/") + "/"
+        self.served = ServeProcess("--no-warm-up", data_dir=data_dir, timeout=SERVER_START_TIMEOUT)
+        self.url = self.served.url + "/"
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -106,12 +80,7 @@ class Server:
         return p
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        self.served.stop(timeout=10)
 
 
 @pytest.fixture(scope="session")
