@@ -46,6 +46,20 @@ def load_graph(folder: Path, metric: str, k: int) -> Any | None:
     return None
 
 
+def graph_row(folder: Path, metric: str, k: int, index: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Row `index` of a cached graph with at least k neighbours: (indices, distances), or None.
+
+    Reads only that row from the memory-mapped files, so a lookup costs microseconds at any n.
+    """
+    for available in cached_k(folder, metric):
+        if available >= k:
+            indices_path, distances_path = _paths(folder, metric, available)
+            indices = np.load(indices_path, mmap_mode="r")
+            distances = np.load(distances_path, mmap_mode="r")
+            return np.array(indices[index, :k]), np.array(distances[index, :k])
+    return None
+
+
 def _save(path: Path, array: np.ndarray) -> None:
     tmp = path.with_name(f".{path.name}.partial")
     with open(tmp, "wb") as f:

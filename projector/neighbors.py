@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from projector.errors import InvalidParameter
-from projector.graphs import load_graph
+from projector.graphs import graph_row
 from projector.store import Store
 
 CHUNK_ROWS = 65536
@@ -58,10 +58,9 @@ def nearest(store: Store, dataset_id: str, index: int, k: int, metric: str, exac
         raise InvalidParameter(f"`index` must be between 0 and {n - 1}, got {index}")
     check_k(k, n)
     if not exact and n >= APPROXIMATE_FROM:
-        graph = load_graph(store.dataset_dir(dataset_id), metric, k)
-        if graph is not None:
-            row = zip(graph.indices[index].tolist(), graph.distances[index].tolist())
-            return [(int(i), float(d)) for i, d in row], False
+        row = graph_row(store.dataset_dir(dataset_id), metric, k, index)
+        if row is not None:
+            return [(int(i), float(d)) for i, d in zip(*row)], False
     return _exact(store, dataset_id, X, index, k, metric), True
 
 

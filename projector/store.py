@@ -113,6 +113,9 @@ class Store:
         for folder in self.datasets_dir.iterdir():
             if folder.name not in listed:
                 shutil.rmtree(folder, ignore_errors=True)
+            else:  # caches (kNN graphs, normalised copies) cut short while being written
+                for partial in folder.glob(".*"):
+                    partial.unlink(missing_ok=True)
         for leftover in self.projections_dir.glob(".*"):
             leftover.unlink(missing_ok=True)
         self._execute(

@@ -121,3 +121,15 @@ def test_init_from_must_fit(api: TestClient, dataset: dict[str, Any]) -> None:
     for init_from, fragment in ((pca3["id"], "3D"), ("nothere", "no projection"), ("../x", "finished projection")):
         response = api.post(f"/api/datasets/{dataset['id']}/projections", json={"method": "tsne", "dims": 2, "params": {"init_from": init_from, "perplexity": 10.0}})
         assert response.status_code == 422 and fragment in response.json()["detail"], response.text
+
+
+def test_a_restart_removes_caches_cut_short(make_client: Any, tmp_path: Path, vectors: np.ndarray) -> None:
+    first = make_client(data_dir=tmp_path / "d")
+    dataset = first.post("/api/datasets", content=npy_bytes(vectors), headers={"Content-Type": "application/x-npy"}).json()
+    folder = first.app.state.store.dataset_dir(dataset["id"])  # type: ignore[attr-defined]
+    first.__exit__(None, None, None)
+    (folder / ".knn-euclidean-90-indices.npy.partial").write_bytes(b"half")  # killed mid-build
+    (folder / ".unit-0123.npy").write_bytes(b"half")
+    second = make_client(data_dir=tmp_path / "d")
+    assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "tensor.npy"]
+    assert second.get(f"/api/datasets/{dataset['id']}/neighbors", params={"index": 0}).status_code == 200
