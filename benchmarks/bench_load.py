@@ -114,6 +114,7 @@ def main() -> None:
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=60)  # the old one idled out
         connection.request("GET", "/api/datasets")
         listed = {d["id"] for d in json.loads(connection.getresponse().read())}
         lost = [i for i in uploaded if i not in listed]
