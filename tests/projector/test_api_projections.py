@@ -120,7 +120,6 @@ def test_a_crashing_worker_is_marked_failed(api: TestClient, dataset: dict[str, 
 
 
 def test_cancel_a_queued_job(api: TestClient, dataset: dict[str, Any], vectors: np.ndarray) -> None:
-    jobs = api.app.state.jobs  # type: ignore[attr-defined]
     first = request_projection(api, dataset["id"], method="pca", dims=2).json()["id"]
     second = request_projection(api, dataset["id"], method="pca", dims=3).json()["id"]
     cancelled = api.delete(f"/api/projections/{second}")
