@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.logdir_fixtures import FIXTURES, LOGDIRS, bits_equal, expected_tensors
 from projector.logdir import (
     Checkpoint,
     LogdirError,
@@ -21,17 +22,6 @@ from projector.logdir._snappy import snappy_decompress
 from projector.logdir._table import read_table
 from projector.logdir.checkpoint import checkpoint_step, slice_key
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-LOGDIRS = FIXTURES / "logdirs"
-
-
-def _expected(name: str) -> dict[str, np.ndarray]:
-    with np.load(FIXTURES / "expected" / f"{name}.npz") as data:
-        return {k: data[k] for k in data.files}
-
-
-def _bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.dtype == np.float32 and a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
 
 
 @pytest.mark.parametrize(
@@ -46,12 +36,12 @@ def _bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
 )
 def test_fixture_tensors_read_bit_exact(fixture: str, expected: str) -> None:
     checked = 0
-    for key, value in _expected(expected).items():
+    for key, value in expected_tensors(expected).items():
         prefix, name = key.split("|")
         if not Path(LOGDIRS / fixture / f"{prefix}.index").exists():
             continue
         array = Checkpoint(LOGDIRS / fixture / prefix).read(name)
-        assert _bits_equal(array, value.astype(np.float32)), (fixture, key)
+        assert bits_equal(array, value.astype(np.float32)), (fixture, key)
         checked += 1
     assert checked
 
@@ -100,8 +90,8 @@ def test_reading_one_tensor_reads_only_its_bytes(tmp_path: Path) -> None:
     for shard in range(ckpt.num_shards):
         if shard not in keep:
             ckpt.data_path(shard).unlink()
-    expected = _expected("multishard")[f"sharded|{name}"]
-    assert _bits_equal(ckpt.read(name), expected)
+    expected = expected_tensors("multishard")[f"sharded|{name}"]
+    assert bits_equal(ckpt.read(name), expected)
     other = next(n for n in ckpt.variables() if n.startswith("alpha"))
     with pytest.raises(LogdirError, match=r"missing data file \(shard"):
         ckpt.read(other)
@@ -299,7 +289,7 @@ def test_hand_built_multi_block_table(tmp_path: Path, compress: bool) -> None:
     ckpt = Checkpoint(prefix)
     assert set(ckpt.variables()) == set(tensors)
     for name, (_, array) in tensors.items():
-        assert _bits_equal(ckpt.read(name), array)
+        assert bits_equal(ckpt.read(name), array)
 
 
 def test_unknown_dtype_code(tmp_path: Path) -> None:

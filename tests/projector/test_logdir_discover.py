@@ -9,26 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-try:
-    import h5py  # noqa: F401
-
-    HAVE_H5PY = True
-except ImportError:  # until h5py is a declared dependency
-    HAVE_H5PY = False
-
+from tests.logdir_fixtures import LOGDIRS, bits_equal, expected_tensors
 from projector.logdir import Discovery, EmbeddingEntry, LogdirError, discover
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-LOGDIRS = FIXTURES / "logdirs"
-
-
-def _expected(name: str) -> dict[str, np.ndarray]:
-    with np.load(FIXTURES / "expected" / f"{name}.npz") as data:
-        return {k: data[k] for k in data.files}
-
-
-def _bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.dtype == np.float32 and a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
 
 
 def _copy(name: str, dest: Path) -> Path:
@@ -48,10 +31,6 @@ def everything() -> Discovery:
 def test_fixture_logdir_entries(everything: Discovery) -> None:
     found = _by_name(everything)
     keras = {("keras3_callback/tokens", 0), ("keras3_callback/tokens", 1)}
-    if not HAVE_H5PY:
-        assert all("h5py" in e.message for e in everything.errors) and len(everything.errors) == 2
-        assert not keras & set(found)
-        return
     assert set(found) == keras | {
         ("tensorboardx/plain/vec", 0), ("tensorboardx/points", 0), ("tensorboardx/points", 1),
         ("tf1_saver/big_embedding", 10), ("tf1_saver/word_embedding", 10),
@@ -63,7 +42,7 @@ def test_fixture_logdir_entries(everything: Discovery) -> None:
 
 
 def test_every_entry_loads_bit_exact(everything: Discovery) -> None:
-    expected = {name: _expected(name) for name in ("keras3_callback", "tensorboardx", "tf1_saver", "tf2_checkpoint", "torch_tb")}
+    expected = {name: expected_tensors(name) for name in ("keras3_callback", "tensorboardx", "tf1_saver", "tf2_checkpoint", "torch_tb")}
     for entry in everything.entries:
         values = expected[entry.run]
         if entry.kind == "checkpoint":
@@ -73,11 +52,10 @@ def test_every_entry_loads_bit_exact(everything: Discovery) -> None:
         else:
             key = entry.tensor_name
         array = entry.load_tensor()
-        assert _bits_equal(array, values[key].astype(np.float32)), entry.name
+        assert bits_equal(array, values[key].astype(np.float32)), entry.name
         assert entry.shape == array.shape
 
 
-@pytest.mark.skipif(not HAVE_H5PY, reason="h5py not installed")
 def test_entry_fields_and_assets(everything: Discovery) -> None:
     found = _by_name(everything)
     points = found[("tensorboardx/points", 1)]
@@ -106,7 +84,6 @@ def test_optimizer_slots_are_not_embeddings(everything: Discovery) -> None:
     assert not any("optimizer" in n or "OPTIMIZER_SLOT" in n for n in names)
 
 
-@pytest.mark.skipif(not HAVE_H5PY, reason="h5py not installed")
 def test_steps_form_sequences(everything: Discovery) -> None:
     groups = everything.sequences()
     steps = {group[0].name: [e.step for e in group] for group in groups.values()}
@@ -202,9 +179,9 @@ def test_model_checkpoint_path_and_dir(tmp_path: Path) -> None:
     (root / "projector_config.pbtxt").write_text('model_checkpoint_path: "ckpts/sharded"\n')
     found = discover(root)
     assert sorted(e.name for e in found.entries) == ["alpha", "beta", "gamma"]
-    expected = _expected("multishard")
+    expected = expected_tensors("multishard")
     for entry in found.entries:
-        assert _bits_equal(entry.load_tensor(), expected[f"sharded|{entry.tensor_name}"])
+        assert bits_equal(entry.load_tensor(), expected[f"sharded|{entry.tensor_name}"])
     (root / "projector_config.pbtxt").write_text('model_checkpoint_dir: "ckpts"\n')
     (root / "ckpts" / "checkpoint").write_text('model_checkpoint_path: "sharded"\n')
     assert sorted(e.name for e in discover(root).entries) == ["alpha", "beta", "gamma"]
@@ -220,7 +197,7 @@ def test_raw_tensor_path(tmp_path: Path) -> None:
     )
     (entry,) = discover(root).entries
     assert (entry.kind, entry.tensor_name, entry.shape) == ("raw", "raw", (4, 3))
-    assert _bits_equal(entry.load_tensor(), array)
+    assert bits_equal(entry.load_tensor(), array)
 
 
 def test_utf8_character_across_the_sniffed_prefix_is_still_text(tmp_path: Path) -> None:
@@ -324,9 +301,9 @@ def test_unsupported_dtype_named_in_config(mixed: Path) -> None:
     assert "dtype complex64" in (entries["dtypes/cplx"].error or "")
     assert "must be 2-D" in (entries["dtypes/vector"].error or "")
     assert "dtypes/ints" not in entries  # integer tensors are not picked automatically
-    expected = _expected("tf2_dtypes")
+    expected = expected_tensors("tf2_dtypes")
     for short in ("half", "bf16", "double"):
-        assert _bits_equal(entries[f"dtypes/{short}"].load_tensor(), expected[f"dtypes|{short}/.ATTRIBUTES/VARIABLE_VALUE"])
+        assert bits_equal(entries[f"dtypes/{short}"].load_tensor(), expected[f"dtypes|{short}/.ATTRIBUTES/VARIABLE_VALUE"])
 
 
 def test_named_tensor_missing_from_checkpoint(mixed: Path) -> None:

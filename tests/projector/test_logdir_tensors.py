@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.logdir_fixtures import LOGDIRS, bits_equal, expected_tensors
 from projector.logdir import (
     LogdirError,
     keras_embeddings,
@@ -16,17 +17,6 @@ from projector.logdir import (
 from projector.logdir.keras_h5 import h5_step
 from projector.logdir.tensors import tsv_shape
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-LOGDIRS = FIXTURES / "logdirs"
-
-
-def _expected(name: str) -> dict[str, np.ndarray]:
-    with np.load(FIXTURES / "expected" / f"{name}.npz") as data:
-        return {k: data[k] for k in data.files}
-
-
-def _bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.dtype == np.float32 and a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
 
 
 @pytest.mark.parametrize(
@@ -41,7 +31,7 @@ def _bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
 )
 def test_add_embedding_tsv_bit_exact(fixture: str, key: str, path: str) -> None:
     array = read_tensor_file(LOGDIRS / fixture / path)
-    assert _bits_equal(array, _expected(fixture)[key])
+    assert bits_equal(array, expected_tensors(fixture)[key])
     assert tsv_shape(LOGDIRS / fixture / path) == array.shape
 
 
@@ -83,7 +73,7 @@ def test_raw_float32(tmp_path: Path) -> None:
     array[0, 0] = np.float32(-2.5e38)  # makes the bytes invalid UTF-8 almost surely
     path = tmp_path / "t.bytes"
     path.write_bytes(array.astype("<f4").tobytes())
-    assert _bits_equal(read_tensor_file(path, [9, 5]), array)
+    assert bits_equal(read_tensor_file(path, [9, 5]), array)
     with pytest.raises(LogdirError, match="needs tensor_shape"):
         read_tensor_file(path)
     with pytest.raises(LogdirError, match="needs 200"):
@@ -105,8 +95,7 @@ def test_missing_tensor_file(tmp_path: Path) -> None:
 
 
 def test_keras_weights_bit_exact() -> None:
-    pytest.importorskip("h5py")
-    expected = _expected("keras3_callback")
+    expected = expected_tensors("keras3_callback")
     for epoch in (0, 1):
         path = LOGDIRS / "keras3_callback" / "train" / f"keras_embedding.ckpt-{epoch}.weights.h5"
         assert h5_step(path) == epoch
@@ -114,11 +103,10 @@ def test_keras_weights_bit_exact() -> None:
         assert layer.layer_name == "tokens"
         assert layer.dataset == "layers/embedding/vars/0"
         assert layer.shape == (40, 8)
-        assert _bits_equal(read_keras_weight(path, layer.dataset), expected[f"keras_embedding.ckpt-{epoch}|tokens"])
+        assert bits_equal(read_keras_weight(path, layer.dataset), expected[f"keras_embedding.ckpt-{epoch}|tokens"])
 
 
 def test_keras_weights_errors(tmp_path: Path) -> None:
-    pytest.importorskip("h5py")
     path = LOGDIRS / "keras3_callback" / "train" / "keras_embedding.ckpt-0.weights.h5"
     with pytest.raises(LogdirError, match="no weight 'layers/nope'"):
         read_keras_weight(path, "layers/nope")

@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 
 from projector.cli import main
 from projector.logdir import log_embedding
+from tests.logdir_fixtures import LOGDIRS
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "logdirs"
 
 
 def wait_for(api: TestClient, predicate: Callable[[list[dict[str, Any]]], bool], scans: int = 1) -> list[dict[str, Any]]:
@@ -62,7 +62,7 @@ def test_bookmarks_are_served_as_stored(make_client: Callable[..., TestClient], 
 
 def test_bad_runs_are_reported_and_do_not_hide_good_ones(make_client: Callable[..., TestClient], tmp_path: Path) -> None:
     logdir = tmp_path / "logs"
-    shutil.copytree(FIXTURES / "tensorboardx", logdir / "good")
+    shutil.copytree(LOGDIRS / "tensorboardx", logdir / "good")
     (logdir / "bad").mkdir()
     (logdir / "bad" / "projector_config.pbtxt").write_text('embeddings { tensor_path: "../../../etc/passwd" }\n')
     api = make_client(logdir=logdir)
@@ -74,6 +74,6 @@ def test_bad_runs_are_reported_and_do_not_hide_good_ones(make_client: Callable[.
 
 @pytest.mark.parametrize("fixture", ["tf2_checkpoint", "tensorboardx", "torch_tb"])
 def test_load_a_log_dir(fixture: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["load", str(FIXTURES / fixture), "--data-dir", str(tmp_path / "d")]) == 0
+    assert main(["load", str(LOGDIRS / fixture), "--data-dir", str(tmp_path / "d")]) == 0
     ids = capsys.readouterr().out.split()
     assert ids and all(len(i) == 12 for i in ids)
