@@ -179,3 +179,10 @@ export const getMetadata = (datasetId) => json(apiUrl(`datasets/${encodeURICompo
 
 /** @param {string} datasetId */
 export const spriteUrl = (datasetId) => apiUrl(`datasets/${encodeURIComponent(datasetId)}/sprite`);
+
+/**
+ * TensorBoard bookmarks (saved views) of a logdir dataset: a JSON array of states.
+ * @param {string} datasetId
+ * @returns {Promise<import('./types').Bookmark[]>}
+ */
+export const getBookmarks = (datasetId) => json(apiUrl(`datasets/${encodeURIComponent(datasetId)}/bookmarks`));

@@ -13,7 +13,11 @@
 //   color:by            ({column})                  colour-by column ('' = none)
 //   label:by            ({column})                  label column ('' = none)
 //   legend:highlight    ({indices, label})          points of a legend entry
-//   search:result       ({indices, count, query})   search matches (or null to clear)
+//   highlight:points    ({indices, label})          highlight points as a search would (bookmarks)
+//   search:result       ({indices, count, query, derived?}) search matches (or null to clear)
+//   dataset:step        ({id})                      another step of the open sequence, same view
+//   sequence:play       ({on})                      start / stop walking through the steps
+//   bookmark:apply      ({bookmark})                user clicked a TensorBoard bookmark
 //   point:hover         ({index, x, y} | null)      pointer over a point
 //   point:select        ({index} | null)            click / keyboard selection
 //   neighbors:params    ({k, metric})

@@ -15,11 +15,19 @@ import { SearchPanel } from './ui/search.js';
 import { InspectorPanel } from './ui/inspector.js';
 import { Tooltip } from './ui/tooltip.js';
 import { Toolbar } from './ui/toolbar.js';
+import { BookmarksPanel } from './ui/bookmarks.js';
 
 /** Datasets up to this many floats get a PCA on first open; larger ones wait for Run. */
 const AUTO_PCA_FLOATS = 4_000_000;
 const POLL_MS = 250;
 const FINAL = new Set(['done', 'failed', 'cancelled']);
+/** Methods whose layout can start from another projection's (`init_from`). */
+const ALIGNABLE = new Set(['tsne', 'umap']);
+/** Pause on each finished step while playing a sequence. */
+const PLAY_PAUSE_MS = 700;
+/** Stepping between finished layouts of the same size tweens the points for this long. */
+const MORPH_MS = 450;
+const MORPH_MAX_POINTS = 200_000;
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
@@ -63,6 +71,7 @@ const searchPanel = new SearchPanel(bus, $('search-panel'));
 new InspectorPanel(bus, $('inspector-panel'), () => state.metadata, () => state.sprite);
 new Tooltip(bus, $('tooltip'), () => state.metadata, () => state.sprite);
 const toolbar = new Toolbar(bus, $('toolbar'));
+const bookmarksPanel = new BookmarksPanel(bus, $('bookmarks-panel'));
 
 function syncUrl() {
   writeUrl({
@@ -83,21 +92,33 @@ function refreshHighlightUi() {
 // ---- datasets ------------------------------------------------------------------------
 
 /**
- * Open a dataset and (optionally) a given projection, point and colouring.
- * @param {string} id @param {import('./urlstate.js').UrlState} [want]
+ * @typedef {{projection: import('./types').Projection | null, n: number}} Follow
+ * The view left behind when stepping through a sequence: its projection (method, dims,
+ * params, and the layout to start from) and its number of points.
  */
-async function openDataset(id, want = {}) {
+
+/**
+ * Open a dataset and (optionally) a given projection, point and colouring. With
+ * `follow` (another step of a sequence) the picture, camera and colouring stay up
+ * while the step's projection of the same kind is found or computed.
+ * @param {string} id @param {import('./urlstate.js').UrlState} [want] @param {Follow | null} [follow]
+ */
+async function openDataset(id, want = {}, follow = null) {
   const token = ++state.loadToken;
   state.pollToken++;
   state.metadata?.dispose();
   Object.assign(state, { dataset: null, projection: null, metadata: null, sprite: null, selected: -1, neighbors: [], matches: [], matchCount: 0, query: '', isolated: false, iteration: null });
   state.color = want.color ?? '';
   state.label = want.label ?? '';
-  status.setEmpty('Loading dataset…', { loading: true });
+  if (follow) bus.emit('status', { text: 'Loading step…' });
+  else {
+    status.setEmpty('Loading dataset…', { loading: true });
+    bus.emit('legend:update', { legend: null });
+  }
   colorPanel.setColumns(null);
-  bus.emit('legend:update', { legend: null });
   bus.emit('point:select', null);
   projectionPanel.setCurrent(null);
+  bookmarksPanel.setBookmarks(null);
   let dataset;
   try {
     dataset = await api.getDataset(id);
@@ -115,8 +136,9 @@ async function openDataset(id, want = {}) {
   searchPanel.setColumns(dataset.columns ?? []);
   syncUrl();
 
-  loadMetadata(dataset, token, want);
+  loadMetadata(dataset, token, want, !!follow);
   loadSprite(dataset, token);
+  loadBookmarks(dataset, token);
 
   // Which projection to show: the one asked for, else the newest finished one,
   // else a PCA when it is cheap; anything heavier waits for Run.
@@ -128,6 +150,10 @@ async function openDataset(id, want = {}) {
   }
   if (token !== state.loadToken) return;
   projectionPanel.setProjections(list ?? [], want.projection);
+  if (follow?.projection) {
+    await followProjection(dataset, list ?? [], follow, want.point);
+    return;
+  }
   if (want.projection) {
     try {
       const p = await api.getProjection(want.projection);
@@ -151,8 +177,11 @@ async function openDataset(id, want = {}) {
   }
 }
 
-/** @param {import('./types').Dataset} dataset @param {number} token @param {import('./urlstate.js').UrlState} want */
-async function loadMetadata(dataset, token, want) {
+/**
+ * @param {import('./types').Dataset} dataset @param {number} token @param {import('./urlstate.js').UrlState} want
+ * @param {boolean} [keep] stepping: keep the colouring as it is (none included), no defaults
+ */
+async function loadMetadata(dataset, token, want, keep = false) {
   const meta = new Metadata();
   state.metadata = meta;
   try {
@@ -162,17 +191,18 @@ async function loadMetadata(dataset, token, want) {
     hook.metadataMs = performance.now() - t0;
     const names = info.columns.map((c) => c.name);
     let color = state.color && names.includes(state.color) ? state.color : '';
-    if (!state.color) {
+    if (!state.color && !keep) {
       // Default: the first categorical column with a manageable number of categories.
       const c = info.columns.find((c) => c.kind === 'categorical' && (c.cardinality ?? 0) > 1 && (c.cardinality ?? 0) <= 1000 && c.name !== 'index');
       color = c?.name ?? '';
     }
     let label = state.label && names.includes(state.label) ? state.label : '';
-    if (!state.label) label = info.columns.find((c) => c.name !== 'index')?.name ?? '';
+    if (!state.label && !keep) label = info.columns.find((c) => c.name !== 'index')?.name ?? '';
     colorPanel.setColumns(info.columns, color, label);
     bus.emit('metadata:ready', { columns: info.columns });
-    if (label) bus.emit('label:by', { column: label });
-    if (color) bus.emit('color:by', { column: color });
+    // Stepping re-applies even "none": the previous step's colours are still on screen.
+    if (label || keep) bus.emit('label:by', { column: label });
+    if (color || keep) bus.emit('color:by', { column: color });
     if (want.q) searchPanel.run(want.q);
   } catch (error) {
     if (token !== state.loadToken) return;
@@ -206,17 +236,79 @@ async function loadSprite(dataset, token) {
   }
 }
 
+/** The bookmarks list, for datasets whose logdir config names a bookmarks file. @param {import('./types').Dataset} dataset @param {number} token */
+async function loadBookmarks(dataset, token) {
+  if (!dataset.has_bookmarks) return;
+  try {
+    const list = await api.getBookmarks(dataset.id);
+    if (token !== state.loadToken) return;
+    bookmarksPanel.setBookmarks(Array.isArray(list) ? list : []);
+  } catch (error) {
+    if (token !== state.loadToken) return;
+    bus.emit('error', { title: 'Bookmarks', error });
+  }
+}
+
 // ---- projections ------------------------------------------------------------------------
 
-/** @param {{method: string, dims: number, params: Record<string, any>}} req @param {number} [point] */
-async function runProjection(req, point) {
+/** @typedef {{keepView?: boolean, quiet?: boolean}} ShowOptions keepView: keep the camera on the first frame; quiet: no overlay over the old picture */
+
+/** Parameters without the starting layout, as a comparable key. @param {Record<string, any> | undefined} params */
+function paramsKey(params) {
+  const entries = Object.entries(params ?? {}).filter(([k]) => k !== 'init_from').sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify(entries);
+}
+
+/**
+ * Stepping to another dataset of a sequence: show its projection of the same method, dims and
+ * params if there is one; otherwise compute it, t-SNE and UMAP starting from the layout on
+ * screen (`init_from`) so the picture morphs instead of jumping.
+ * @param {import('./types').Dataset} dataset @param {import('./types').Projection[]} list @param {Follow} follow @param {number} [point]
+ */
+async function followProjection(dataset, list, follow, point) {
+  const prev = /** @type {import('./types').Projection} */ (follow.projection);
+  const key = paramsKey(prev.params);
+  const same = list.filter((p) => p.method === prev.method && p.dims === prev.dims && paramsKey(p.params) === key && !['failed', 'cancelled'].includes(p.status));
+  const quiet = follow.n === dataset.n;
+  const opts = { keepView: true, quiet };
+  const found = same.find((p) => p.status === 'done') ?? same[0];
+  if (found) {
+    await showProjection(found, point, opts);
+    return;
+  }
+  /** @type {Record<string, any>} */
+  const params = { ...prev.params };
+  delete params.init_from;
+  if (ALIGNABLE.has(prev.method) && follow.n === dataset.n) {
+    // The layout on screen if finished; while it still runs, the one it started from.
+    const start = prev.status === 'done' ? prev.id : prev.params?.init_from;
+    if (start) params.init_from = start;
+  }
+  await runProjection({ method: prev.method, dims: prev.dims, params }, point, opts);
+}
+
+/**
+ * @param {{method: string, dims: number, params: Record<string, any>}} req @param {number} [point]
+ * @param {ShowOptions} [opts]
+ */
+async function runProjection(req, point, opts = {}) {
   if (!state.dataset) return;
   const token = state.loadToken;
-  status.setEmpty(`Starting ${req.method.toUpperCase()}…`, { loading: true });
+  if (opts.quiet) bus.emit('status', { text: `Starting ${req.method.toUpperCase()}…` });
+  else status.setEmpty(`Starting ${req.method.toUpperCase()}…`, { loading: true });
   try {
-    const p = await api.createProjection(state.dataset.id, req);
+    let p;
+    try {
+      p = await api.createProjection(state.dataset.id, req);
+    } catch (error) {
+      // A starting layout the server refuses (gone, or not comparable): start afresh.
+      if (!(req.params?.init_from && error instanceof api.ApiError && error.status === 400 && /init_from/.test(error.detail))) throw error;
+      if (token !== state.loadToken) return;
+      const { init_from: _, ...params } = req.params;
+      p = await api.createProjection(state.dataset.id, { ...req, params });
+    }
     if (token !== state.loadToken) return;
-    await showProjection(p, point);
+    await showProjection(p, point, opts);
     refreshProjectionList();
   } catch (error) {
     if (token !== state.loadToken) return;
@@ -235,9 +327,9 @@ async function refreshProjectionList() {
 
 /**
  * Show a projection: fetch its coordinates, or follow it while it runs.
- * @param {import('./types').Projection} p @param {number} [point]
+ * @param {import('./types').Projection} p @param {number} [point] @param {ShowOptions} [opts]
  */
-async function showProjection(p, point) {
+async function showProjection(p, point, opts = {}) {
   const token = ++state.pollToken;
   const loadToken = state.loadToken;
   state.projection = p;
@@ -258,7 +350,11 @@ async function showProjection(p, point) {
       refreshProjectionList();
       return;
     }
-    if (firstFrame) status.setEmpty(running ? `${current.method.toUpperCase()} ${current.status}… the first frame appears soon` : 'Loading coordinates…', { loading: true });
+    if (firstFrame) {
+      const text = running ? `${current.method.toUpperCase()} ${current.status}… the first frame appears soon` : 'Loading coordinates…';
+      if (opts.quiet) bus.emit('status', { text });
+      else status.setEmpty(text, { loading: true });
+    }
     // A running job has frames once it reports an iteration (PCA has none until done).
     const framesReady = !running || (current.iteration ?? 0) > 0;
     if (framesReady && (current.iteration !== state.iteration || firstFrame || !running)) {
@@ -266,11 +362,16 @@ async function showProjection(p, point) {
         const c = await api.getCoords(current.id);
         if (!live()) return;
         if (firstFrame || c.iteration !== state.iteration || !running) {
+          if (firstFrame && opts.keepView && !running) {
+            await morphTo(c.coords, c.dims, live);
+            if (!live()) return;
+          }
           state.iteration = c.iteration;
-          scene?.setCoords(c.coords, c.dims, { keepView: !firstFrame });
+          scene?.setCoords(c.coords, c.dims, { keepView: !firstFrame || !!opts.keepView });
           hook.coordsVersion++;
           if (firstFrame) {
             status.setEmpty(null);
+            if (opts.quiet) bus.emit('status', { text: '' });
             firstFrame = false;
             refreshHighlightUi();
             if (pendingPoint !== undefined && pendingPoint >= 0 && pendingPoint < c.n) bus.emit('point:select', { index: pendingPoint });
@@ -305,6 +406,34 @@ async function showProjection(p, point) {
       bus.emit('error', { title: 'Lost track of the projection', error });
       return;
     }
+  }
+}
+
+/** Next animation frame, or a short timeout where frames do not come (hidden tab). */
+const nextFrame = () => new Promise((resolve) => {
+  const t = setTimeout(resolve, 50);
+  requestAnimationFrame(() => { clearTimeout(t); resolve(undefined); });
+});
+
+/**
+ * Tween the points from the layout on screen to `coords` (same size and dims), camera kept:
+ * a finished step shown after another one moves instead of jumping.
+ * @param {Float32Array} coords @param {number} dims @param {() => boolean} live
+ */
+async function morphTo(coords, dims, live) {
+  const from = scene?.coords;
+  if (!scene || !from || scene.dims !== dims || from.length !== coords.length || coords.length / dims > MORPH_MAX_POINTS) return;
+  const start = from.slice();
+  const buf = new Float32Array(coords.length);
+  const t0 = performance.now();
+  for (;;) {
+    await nextFrame();
+    if (!live()) return;
+    const t = Math.min(1, (performance.now() - t0) / MORPH_MS);
+    if (t >= 1) return;
+    const e = t * t * (3 - 2 * t);
+    for (let i = 0; i < buf.length; i++) buf[i] = start[i] + (coords[i] - start[i]) * e;
+    scene.setCoords(buf, dims, { keepView: true });
   }
 }
 
@@ -350,7 +479,7 @@ bus.on('neighbors:params', ({ k, metric }) => {
 bus.on('search:result', (res) => {
   state.matches = res ? res.indices : [];
   state.matchCount = res ? res.count : 0;
-  state.query = res && !res.query.includes(' = ') ? res.query : '';
+  state.query = res && !res.derived && !res.query.includes(' = ') ? res.query : '';
   scene?.setMatches(state.matches);
   hook.searchVersion++;
   if (!res && state.isolated) bus.emit('view:isolate', { on: false });
@@ -389,7 +518,12 @@ bus.on('color:by', async ({ column }) => {
 bus.on('label:by', ({ column }) => {
   state.label = column;
   colorPanel.setValues(state.color, state.label);
-  scene?.setLabels(column, column && state.metadata ? (indices) => /** @type {Metadata} */ (state.metadata).labels(column, indices) : null);
+  // The provider outlives this dataset (stepping keeps the picture while the next one loads):
+  // it reads the metadata open at call time, and rejects (skipped by the scene) when none is.
+  scene?.setLabels(column, column && state.metadata ? async (indices) => {
+    if (!state.metadata) throw new Error('no metadata open');
+    return state.metadata.labels(column, indices);
+  } : null);
   syncUrl();
 });
 
@@ -406,6 +540,81 @@ bus.on('view:isolate', ({ on }) => {
 });
 
 bus.on('dataset:select', ({ id }) => openDataset(id));
+
+// ---- training steps: stepping, Play, bookmarks ---------------------------------------------------
+
+/** What the last step left behind, for a step taken before the previous one has shown anything. @type {Follow | null} */
+let lastFollow = null;
+
+/** Open another step of the open sequence with the same method, dims, params, colouring and camera. @param {string} id */
+function stepTo(id) {
+  const follow = state.projection && state.dataset ? { projection: state.projection, n: state.dataset.n } : lastFollow;
+  lastFollow = follow;
+  /** @type {import('./urlstate.js').UrlState} */
+  const want = { color: state.color, label: state.label };
+  if (state.query) want.q = state.query;
+  if (state.selected >= 0) want.point = state.selected;
+  return openDataset(id, want, follow);
+}
+bus.on('dataset:step', ({ id }) => stepTo(id));
+
+let playToken = 0;
+let playing = false;
+
+function stopPlay() {
+  playToken++;
+  playing = false;
+  datasetsPanel.setPlaying(false);
+}
+
+/** Until the projection on screen is finished (or the view changed under us). @param {number} token */
+async function settled(token) {
+  while (token === playToken && state.projection && !FINAL.has(state.projection.status)) await sleep(POLL_MS);
+}
+
+/** Walk through the steps of the open sequence, each one's projection finished before the next. */
+async function play() {
+  const token = ++playToken;
+  playing = true;
+  datasetsPanel.setPlaying(true);
+  // Training may have written steps since the page opened.
+  try {
+    const fresh = await api.listDatasets();
+    if (token !== playToken) return;
+    datasetsPanel.setDatasets(fresh, state.dataset?.id);
+  } catch { /* play the steps known */ }
+  const steps = datasetsPanel.steps;
+  if (!steps.length) return stopPlay();
+  let i = steps.findIndex((d) => d.id === state.dataset?.id);
+  if (i < 0 || i >= steps.length - 1) {
+    // At the end (or elsewhere): start again from the first step.
+    i = 0;
+    await stepTo(steps[0].id);
+  }
+  while (token === playToken) {
+    await settled(token);
+    if (token !== playToken) return;
+    if (!state.projection || state.projection.status === 'failed' || i >= steps.length - 1) break;
+    await sleep(PLAY_PAUSE_MS);
+    if (token !== playToken) return;
+    i++;
+    await stepTo(steps[i].id);
+  }
+  if (token === playToken) stopPlay();
+}
+bus.on('sequence:play', ({ on }) => (on ? play() : stopPlay()));
+
+bus.on('bookmark:apply', ({ bookmark }) => {
+  const n = state.dataset?.n ?? 0;
+  const label = String(bookmark.label ?? 'bookmark');
+  const column = bookmark.selectedColorOptionName;
+  const names = state.metadata?.info?.columns.map((c) => c.name) ?? [];
+  if (typeof column === 'string' && names.includes(column) && column !== state.color) bus.emit('color:by', { column });
+  const points = Array.isArray(bookmark.selectedPoints) ? bookmark.selectedPoints.filter((i) => Number.isInteger(i) && i >= 0 && i < n) : [];
+  if (points.length) bus.emit('highlight:points', { indices: Uint32Array.from(points), label: `bookmark “${label}”` });
+  else searchPanel.reset(true);
+  bus.emit('status', { text: `Bookmark: ${label}` });
+});
 bus.on('projection:run', (req) => runProjection(req));
 bus.on('projection:select', async ({ id }) => {
   try {
@@ -487,6 +696,10 @@ const hook = {
   get matchCount() { return state.matchCount; },
   get highlighted() { return scene ? scene.highlightCount() : 0; },
   get color() { return state.color; },
+  /** Dataset ids of the open sequence's steps, in order (empty for a lone dataset). */
+  get steps() { return datasetsPanel.steps.map((d) => d.id); },
+  get playing() { return playing; },
+  get bookmarks() { return bookmarksPanel.bookmarks.length; },
   get errors() { return status.shown.slice(); },
   get pickReady() { return !!scene?.picker.index && scene.picker.index.version === scene.cameraVersion; },
   /** Page coordinates (CSS px) of point i. @param {number} i */

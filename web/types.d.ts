@@ -12,6 +12,21 @@ export interface Dataset {
   column_types?: Record<string, 'numeric' | 'categorical'>;
   /** Server extension: null when the dataset has no sprite sheet. */
   sprite?: { dim: [number, number] } | null;
+  /** Logdir datasets: run, tensor and training step. */
+  run?: string;
+  tensor_name?: string;
+  step?: number | null;
+  /** Logdir datasets: shared by the same tensor across the steps of a run. */
+  sequence?: string;
+  has_bookmarks?: boolean;
+}
+
+/** A TensorBoard bookmark (saved view); only the fields the page uses. */
+export interface Bookmark {
+  label?: string;
+  selectedPoints?: number[];
+  selectedColorOptionName?: string;
+  [key: string]: any;
 }
 
 export interface Projection {

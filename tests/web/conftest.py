@@ -189,3 +189,70 @@ def probe(browser: Any, server: Server, artifacts: Path) -> Iterator[PageProbe]:
     yield PageProbe(page, server, artifacts)
     context.close()
 
+
+
+# ---- a server over a TensorBoard logdir (training steps of one embedding) ----------------------
+
+LOGDIR_STEPS = 3
+LOGDIR_POINTS = 60
+LOGDIR_DIMS = 8
+LOGDIR_BOOKMARKS = [
+    {"label": "first five", "selectedPoints": [0, 1, 2, 3, 4], "selectedColorOptionName": "cluster"},
+    {"label": "no selection"},
+]
+
+
+def write_step_logdir(root: Path) -> Path:
+    """Three steps of a 60 x 8 embedding drifting a little per step, with two metadata columns
+    and a bookmarks file that every step's config entry names."""
+    import numpy as np
+
+    from projector.logdir import log_embedding
+
+    rng = np.random.default_rng(7)
+    centres = rng.normal(scale=4.0, size=(3, LOGDIR_DIMS))
+    cluster = np.arange(LOGDIR_POINTS) % 3
+    base = centres[cluster] + rng.normal(size=(LOGDIR_POINTS, LOGDIR_DIMS))
+    metadata = {"word": [f"w{i}" for i in range(LOGDIR_POINTS)], "cluster": [f"c{c}" for c in cluster]}
+    for step in range(LOGDIR_STEPS):
+        drift = 0.15 * step * rng.normal(size=base.shape)
+        log_embedding(root, base + drift, metadata=metadata, tag="words", step=step)
+    (root / "bookmarks.json").write_text(json.dumps(LOGDIR_BOOKMARKS))
+    config = root / "projector_config.pbtxt"
+    text = config.read_text()
+    config.write_text(text.replace("  tensor_path:", '  bookmarks_path: "bookmarks.json"\n  tensor_path:'))
+    return root
+
+
+class LogdirServer(Server):
+    """`projector serve --logdir DIR`, once its first scan has listed every step."""
+
+    def __init__(self, logdir: Path, data_dir: Path) -> None:
+        self.served = ServeProcess("--no-warm-up", "--logdir", str(logdir), data_dir=data_dir, timeout=SERVER_START_TIMEOUT)
+        self.url = self.served.url + "/"
+        deadline = time.monotonic() + 60
+        while len(self.logdir_datasets()) < LOGDIR_STEPS:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the logdir scan listed {self.get('api/datasets')}; output:\n{self.served.output()}")
+            time.sleep(0.2)
+
+    def logdir_datasets(self) -> list[dict[str, Any]]:
+        """The logdir's datasets, ordered by step."""
+        found = [d for d in self.get("api/datasets") if d["source"] == "logdir"]
+        return sorted(found, key=lambda d: (d.get("step") is None, d.get("step") or 0))
+
+
+@pytest.fixture(scope="session")
+def logdir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LogdirServer]:
+    logdir = write_step_logdir(tmp_path_factory.mktemp("steps-logdir"))
+    srv = LogdirServer(logdir, tmp_path_factory.mktemp("steps-data"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture()
+def logdir_probe(browser: Any, logdir_server: LogdirServer, artifacts: Path) -> Iterator[PageProbe]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    yield PageProbe(page, logdir_server, artifacts)
+    context.close()

@@ -34,12 +34,17 @@ export class SearchPanel {
       h('div', { class: 'row' }, this.result, this.clear),
     );
     this.setColumns([]);
-    bus.on('legend:highlight', ({ indices, label }) => {
+    // Points picked elsewhere (a legend entry, a bookmark) are shown like a search's matches;
+    // `derived` keeps them out of the URL's query.
+    const highlight = (/** @type {{indices: Uint32Array | number[], label: string}} */ { indices, label }) => {
+      this._seq++;
       this.input.value = '';
       this.result.textContent = `${fmtInt(indices.length)} points with ${label}`;
       this.result.classList.remove('bad');
-      bus.emit('search:result', { indices, count: indices.length, query: label });
-    });
+      bus.emit('search:result', { indices, count: indices.length, query: label, derived: true });
+    };
+    bus.on('legend:highlight', highlight);
+    bus.on('highlight:points', highlight);
     window.addEventListener('keydown', (e) => {
       const target = /** @type {HTMLElement} */ (e.target);
       if (e.key === '/' && !/INPUT|SELECT|TEXTAREA/.test(target.tagName)) {
