@@ -11,59 +11,14 @@ mean/std/min seconds and MB/s of ``Checkpoint(prefix).read(name)``, plus the CRC
 from __future__ import annotations
 
 import argparse
-import struct
 import time
 from pathlib import Path
 
 import numpy as np
 
 from projector.logdir import Checkpoint
-from projector.logdir._crc32c import crc32c, mask
-
-MAGIC = 0xDB4775248B80FB57
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        out.append((value & 0x7F) | (0x80 if value > 0x7F else 0))
-        value >>= 7
-        if not value:
-            return bytes(out)
-
-
-def _block(entries: list[tuple[bytes, bytes]]) -> bytes:
-    body = b"".join(_varint(0) + _varint(len(k)) + _varint(len(v)) + k + v for k, v in entries)
-    restarts, pos = [], 0
-    for k, v in entries:
-        restarts.append(pos)
-        pos += len(_varint(0) + _varint(len(k)) + _varint(len(v))) + len(k) + len(v)
-    return body + b"".join(struct.pack("<I", r) for r in restarts) + struct.pack("<I", len(restarts))
-
-
-def _trailer(contents: bytes) -> bytes:
-    return contents + b"\x00" + struct.pack("<I", mask(crc32c(contents + b"\x00")))
-
-
-def write_bundle(prefix: Path, name: str, array: np.ndarray) -> None:
-    """A minimal single-tensor float32 bundle in TensorFlow's format."""
-    raw = memoryview(np.ascontiguousarray(array, dtype="<f4")).cast("B")
-    dims = b"".join(b"\x12" + bytes([len(d)]) + d for d in (b"\x08" + _varint(s) for s in array.shape))
-    entry = (b"\x08\x01\x12" + _varint(len(dims)) + dims + b"\x28" + _varint(len(raw))
-             + b"\x35" + struct.pack("<I", mask(crc32c(raw))))
-    data_block = _block([(b"", b"\x08\x01\x1a\x02\x08\x01"), (name.encode(), entry)])
-    out = bytearray(_trailer(data_block))
-    meta_off = len(out)
-    out += _trailer(_block([]))
-    index = _block([(name.encode() + b"\x00", _varint(0) + _varint(len(data_block)))])
-    index_off = len(out)
-    out += _trailer(index)
-    handles = _varint(meta_off) + _varint(8) + _varint(index_off) + _varint(len(index))
-    out += handles + bytes(40 - len(handles)) + struct.pack("<Q", MAGIC)
-    Path(f"{prefix}.index").write_bytes(bytes(out))
-    with open(f"{prefix}.data-00000-of-00001", "wb") as fh:
-        fh.write(raw)
-
+from projector.logdir._crc32c import crc32c
+from tests.logdir_fixtures import write_bundle
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -76,7 +31,7 @@ def main() -> None:
     prefix = data_dir / f"bench-{args.rows}x{args.dim}"
     name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
     array = np.random.default_rng(0).standard_normal((args.rows, args.dim), dtype=np.float32)
-    write_bundle(prefix, name, array)
+    write_bundle(prefix, {name: (1, array)})  # dtype 1 = DT_FLOAT
     megabytes = array.nbytes / 1e6
 
     assert np.array_equal(Checkpoint(prefix).read(name), array)  # warm-up and check

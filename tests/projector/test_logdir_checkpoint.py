@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.logdir_fixtures import FIXTURES, LOGDIRS, bits_equal, expected_tensors
+from tests.logdir_fixtures import FIXTURES, LOGDIRS, bits_equal, expected_tensors, table_block, write_bundle
 from projector.logdir import (
     Checkpoint,
     LogdirError,
@@ -199,93 +199,11 @@ def test_missing_index(tmp_path: Path) -> None:
 # --- hand-built tables ----------------------------------------------------------------
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        out.append((value & 0x7F) | (0x80 if value > 0x7F else 0))
-        value >>= 7
-        if not value:
-            return bytes(out)
-
-
-def _block(entries: list[tuple[bytes, bytes]], restart_interval: int = 16) -> bytes:
-    out = bytearray()
-    restarts = []
-    prev = b""
-    for i, (key, value) in enumerate(entries):
-        shared = 0
-        if i % restart_interval == 0:
-            restarts.append(len(out))
-        else:
-            while shared < min(len(prev), len(key)) and prev[shared] == key[shared]:
-                shared += 1
-        out += _varint(shared) + _varint(len(key) - shared) + _varint(len(value)) + key[shared:] + value
-        prev = key
-    out += b"".join(struct.pack("<I", r) for r in restarts) + struct.pack("<I", len(restarts))
-    return bytes(out)
-
-
-def _with_trailer(contents: bytes, kind: int) -> bytes:
-    return contents + bytes([kind]) + struct.pack("<I", mask(crc32c(contents + bytes([kind]))))
-
-
-def _literal_only_snappy(data: bytes) -> bytes:
-    """A valid (uncompressing) Snappy encoding: the length, then literals of <= 60 bytes."""
-    out = bytearray(_varint(len(data)))
-    for i in range(0, len(data), 60):
-        chunk = data[i:i + 60]
-        out.append((len(chunk) - 1) << 2)
-        out += chunk
-    return bytes(out)
-
-
-def _table(entries: list[tuple[bytes, bytes]], compress: bool = False, per_block: int = 3) -> bytes:
-    out = bytearray()
-    index_entries = []
-    for start in range(0, len(entries), per_block):
-        chunk = entries[start:start + per_block]
-        contents = _block(chunk, restart_interval=2)
-        kind = 0
-        if compress:
-            contents, kind = _literal_only_snappy(contents), 1
-        index_entries.append((chunk[-1][0], _varint(len(out)) + _varint(len(contents))))
-        out += _with_trailer(contents, kind)
-    meta = len(out)
-    out += _with_trailer(_block([]), 0)
-    index = _block(index_entries, restart_interval=1)
-    index_off = len(out)
-    out += _with_trailer(index, 0)
-    handles = _varint(meta) + _varint(8) + _varint(index_off) + _varint(len(index))
-    return bytes(out + handles + bytes(40 - len(handles)) + struct.pack("<Q", 0xDB4775248B80FB57))
-
-
-def _entry_proto(dtype: int, shape: tuple[int, ...], offset: int, size: int, crc: int) -> bytes:
-    dims = b"".join(b"\x12" + bytes([len(d)]) + d for d in (b"\x08" + _varint(s) for s in shape))
-    return (
-        b"\x08" + _varint(dtype) + b"\x12" + _varint(len(dims)) + dims
-        + b"\x20" + _varint(offset) + b"\x28" + _varint(size) + b"\x35" + struct.pack("<I", crc)
-    )
-
-
-def _write_bundle(directory: Path, tensors: dict[str, tuple[int, np.ndarray]], compress: bool) -> Path:
-    data = bytearray()
-    entries = [(b"", b"\x08\x01\x1a\x02\x08\x01")]
-    for name in sorted(tensors):
-        dtype, array = tensors[name]
-        raw = array.tobytes()
-        entries.append((name.encode(), _entry_proto(dtype, array.shape, len(data), len(raw), mask(crc32c(raw)))))
-        data += raw
-    prefix = directory / "hand"
-    Path(f"{prefix}.index").write_bytes(_table(entries, compress=compress))
-    Path(f"{prefix}.data-00000-of-00001").write_bytes(bytes(data))
-    return prefix
-
-
 @pytest.mark.parametrize("compress", [False, True])
 def test_hand_built_multi_block_table(tmp_path: Path, compress: bool) -> None:
     rng = np.random.default_rng(0)
     tensors = {f"layer{i:02d}/kernel": (1, rng.standard_normal((3, i + 1)).astype(np.float32)) for i in range(10)}
-    prefix = _write_bundle(tmp_path, tensors, compress)
+    prefix = write_bundle(tmp_path / "hand", tensors, compress)
     ckpt = Checkpoint(prefix)
     assert set(ckpt.variables()) == set(tensors)
     for name, (_, array) in tensors.items():
@@ -293,7 +211,7 @@ def test_hand_built_multi_block_table(tmp_path: Path, compress: bool) -> None:
 
 
 def test_unknown_dtype_code(tmp_path: Path) -> None:
-    prefix = _write_bundle(tmp_path, {"mystery": (99, np.zeros((2, 2), np.float32))}, compress=False)
+    prefix = write_bundle(tmp_path / "hand", {"mystery": (99, np.zeros((2, 2), np.float32))}, compress=False)
     ckpt = Checkpoint(prefix)
     assert ckpt.variables()["mystery"] == ("unknown dtype 99", (2, 2))
     with pytest.raises(LogdirError, match="unknown dtype 99"):
@@ -301,11 +219,11 @@ def test_unknown_dtype_code(tmp_path: Path) -> None:
 
 
 def test_unknown_block_compression(tmp_path: Path) -> None:
-    prefix = _write_bundle(tmp_path, {"a": (1, np.zeros((2, 2), np.float32))}, compress=False)
+    prefix = write_bundle(tmp_path / "hand", {"a": (1, np.zeros((2, 2), np.float32))}, compress=False)
     index = Path(f"{prefix}.index")
     data = bytearray(index.read_bytes())
     # block 0 holds the header and "a"; give its trailer compression type 7 and a matching checksum
-    contents = _block(read_table(index), restart_interval=2)
+    contents = table_block(read_table(index), restart_interval=2)
     data[len(contents)] = 7
     data[len(contents) + 1:len(contents) + 5] = struct.pack("<I", mask(crc32c(contents + b"\x07")))
     index.write_bytes(bytes(data))
