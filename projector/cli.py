@@ -89,7 +89,7 @@ def _is_loopback(host: str) -> bool:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from projector.app import create_app
+    from projector.api.app import create_app
 
     if args.max_upload_mb < 1:
         raise CommandError("--max-upload-mb must be at least 1")
@@ -142,10 +142,10 @@ def _progress_bar(total: int, unit: str, desc: str) -> Any:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from projector.ingest import clean_name, ingest
-    from projector.readers import read_tensor
-    from projector.sprite import parse_sprite_dim
-    from projector.store import Store
+    from projector.data.ingest import clean_name, ingest
+    from projector.data.formats import read_tensor
+    from projector.data.sprite import parse_sprite_dim
+    from projector.data.store import Store
 
     path: Path = args.path
     store = Store(args.data_dir or default_data_dir())
@@ -173,7 +173,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def _load_logdir(store: Any, path: Path, name: str | None) -> int:
     """Import every embedding of a TensorBoard log dir, or every 2-D float variable of one checkpoint."""
-    from projector.ingest import clean_name, ingest
+    from projector.data.ingest import clean_name, ingest
     from projector.logdir import Checkpoint, discover
 
     imported = []
@@ -239,9 +239,9 @@ class BarReporter:
 
 
 def cmd_project(args: argparse.Namespace) -> int:
-    from projector.methods import check_dims, get_method
-    from projector.projection import execute, measure_quality
-    from projector.store import Store
+    from projector.jobs.methods import check_dims, get_method
+    from projector.jobs.run import execute, measure_quality
+    from projector.data.store import Store
 
     store = Store(args.data_dir or default_data_dir())
     dataset = store.find_dataset(args.dataset)

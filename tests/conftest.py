@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from projector.app import create_app
+from projector.api.app import create_app
 from projector.serve_process import ServeProcess
 from projector.settings import Settings
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from projector.sprite import encode_png, tile_atlas
 from .errors import LogdirError
+from .png import encode_png, tile_atlas
 from .pbtxt import (
     EmbeddingInfo,
     ProjectorConfig,

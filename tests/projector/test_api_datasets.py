@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from projector.demo import digits_sprite
-from projector.sprite import write_png
+from projector.data.demo import digits_sprite
+from projector.data.sprite import write_png
 from tests.conftest import npy_bytes
 
 
@@ -138,7 +138,7 @@ def test_demo_dataset_on_an_empty_data_dir(make_client: Callable[..., TestClient
 def test_disk_full_is_a_clean_507(api: TestClient, vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from projector import ingest as ingest_module
+    from projector.data import ingest as ingest_module
 
     def full(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")

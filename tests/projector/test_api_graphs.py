@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from projector import neighbors
-from projector.graphs import GraphSource, cached_k, load_graph
+from projector.data import neighbors
+from projector.jobs.graphs import GraphSource, cached_k, load_graph
 from tests.conftest import npy_bytes, wait_done
 
 

@@ -115,7 +115,7 @@ def test_bad_searches(api: TestClient, dataset: dict[str, Any], params: dict[str
 
 
 def test_catastrophic_regex_is_stopped(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from projector import search as search_module
+    from projector.data import search as search_module
 
     monkeypatch.setattr(search_module, "SEARCH_SECONDS", 0.3)
     monkeypatch.setattr(search_module.search, "__defaults__", (None, 1000, False, 0.3))

@@ -9,7 +9,7 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from projector.routes import ENDPOINTS
+from projector.api.routes import ENDPOINTS
 
 
 def assert_error_shape(response: Any, status: int) -> None:

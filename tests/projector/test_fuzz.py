@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from projector.errors import InvalidInput
-from projector.metadata import parse_metadata_tsv
-from projector.readers import read_tensor, write_float32_npy
+from projector.data.metadata import parse_metadata_tsv
+from projector.data.formats import read_tensor, write_float32_npy
 from tests.conftest import ServerProcess
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from projector.errors import InvalidInput
-from projector.metadata import column_types, parse_metadata_tsv
+from projector.data.metadata import column_types, parse_metadata_tsv
 
 
 def test_one_column_has_no_header() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from projector.errors import InvalidInput
-from projector.readers import read_tensor, sniff_format, write_float32_npy
+from projector.data.formats import read_tensor, sniff_format, write_float32_npy
 
 
 def safetensors_bytes(tensors: dict[str, tuple[str, np.ndarray]]) -> bytes:

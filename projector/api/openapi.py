@@ -17,7 +17,7 @@ ERROR_SCHEMA = {
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
-    from projector.routes import ENDPOINTS
+    from projector.api.routes import ENDPOINTS
 
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in ENDPOINTS:

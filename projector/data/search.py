@@ -12,7 +12,7 @@ from typing import Any
 import regex
 
 from projector.errors import InvalidParameter
-from projector.metadata import Metadata
+from projector.data.metadata import Metadata
 
 MAX_PATTERN = 1000
 SEARCH_SECONDS = 2.0

@@ -17,13 +17,13 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from projector.auth import TokenAuth
+from projector.api.auth import TokenAuth
 from projector.errors import ProjectorError
-from projector.handlers._request import JSONResponse
-from projector.jobs import JobManager
-from projector.routes import starlette_routes
+from projector.api.request import JSONResponse
+from projector.jobs.lifecycle import JobManager
+from projector.api.routes import starlette_routes
 from projector.settings import Settings
-from projector.store import Store
+from projector.data.store import Store
 
 log = logging.getLogger("projector")
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request"}
@@ -31,7 +31,7 @@ HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_lar
 
 def web_dir() -> Path:
     """The client's files: inside the installed package, or `web/` beside it in a checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the projector package
     for candidate in (here / "web", here.parent / "web"):
         if (candidate / "index.html").exists():
             return candidate
@@ -65,14 +65,14 @@ def create_app(settings: Settings) -> Starlette:
         store = Store(settings.data_dir)
         store.recover()
         if settings.demo and settings.logdir is None and store.dataset_count() == 0:
-            from projector.demo import add_demo
+            from projector.data.demo import add_demo
 
             add_demo(store)
         app.state.store = store
         app.state.jobs = JobManager(store, settings.job_workers, warm_up=settings.warm_up)
         app.state.logdir = None
         if settings.logdir is not None:
-            from projector.logdir_sync import LogdirSync
+            from projector.data.logdir_sync import LogdirSync
 
             app.state.logdir = LogdirSync(store, settings.logdir)
             app.state.logdir.start()

@@ -6,9 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from projector import __version__
-from projector.handlers._request import JSONResponse
-from projector.methods import describe_methods
-from projector.openapi import openapi_document
+from projector.api.request import JSONResponse
+from projector.jobs.methods import describe_methods
+from projector.api.openapi import openapi_document
 
 
 async def health(request: Request) -> Response:

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 
 from projector.errors import InvalidInput
-from projector.metadata import Metadata, column_types, index_metadata, parse_metadata_tsv, write_metadata_json
-from projector.readers import CHUNK_ROWS, Progress, invalid_tensor, read_tensor, write_float32_npy
-from projector.sprite import check_sprite
-from projector.store import Store
+from projector.data.metadata import Metadata, column_types, index_metadata, parse_metadata_tsv, write_metadata_json
+from projector.data.formats import CHUNK_ROWS, Progress, invalid_tensor, read_tensor, write_float32_npy
+from projector.data.sprite import check_sprite
+from projector.data.store import Store
 
 MAX_NAME_LENGTH = 200
 

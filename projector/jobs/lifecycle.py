@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from projector.store import INTERRUPTED, Store
+from projector.data.store import INTERRUPTED, Store
 
 POLL_SECONDS = 0.1
 TERMINAL = ("done", "failed", "cancelled")
@@ -39,7 +39,7 @@ class Job:
 
 # Imported once by the forkserver, so every job process starts with them loaded (imports only:
 # nothing runs there, so no thread pool exists yet when a job is forked).
-PRELOAD = ["projector.worker", "reducers.tsne", "reducers.umap_adapter", "reducers.quality"]
+PRELOAD = ["projector.jobs.worker", "reducers.tsne", "reducers.umap_adapter", "reducers.quality"]
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -204,7 +204,7 @@ _changes = threading.Condition()
 
 
 def _worker_entry(conn: Any, spec: dict[str, Any]) -> None:
-    from projector.worker import run
+    from projector.jobs.worker import run
 
     run(conn, spec)
 

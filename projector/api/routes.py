@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from projector.handlers import datasets, lookup, projections, service
+from projector.api.handlers import datasets, lookup, projections, service
 
 Handler = Callable[[Request], Awaitable[Response]]
 

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from projector.errors import InvalidInput, InvalidParameter
-from projector.jobs import JobManager
+from projector.jobs.lifecycle import JobManager
 from projector.settings import Settings
-from projector.store import Store
+from projector.data.store import Store
 
 
 class JSONResponse(Response):

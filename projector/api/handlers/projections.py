@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from projector.errors import Conflict, InvalidParameter, NotFound
-from projector.handlers._request import JSONResponse, array_response, jobs, json_body, store
-from projector.jobs import TERMINAL
-from projector.methods import check_dims, get_method
+from projector.api.request import JSONResponse, array_response, jobs, json_body, store
+from projector.jobs.lifecycle import TERMINAL
+from projector.jobs.methods import check_dims, get_method
 
 EVENT_POLL_SECONDS = 0.2
 

@@ -13,7 +13,7 @@ import numpy as np
 
 import reducers  # noqa: F401  (imported here so the forkserver preloads it)
 from projector.errors import ProjectorError
-from projector.projection import execute, measure_quality
+from projector.jobs.run import execute, measure_quality
 
 FRAME_INTERVAL = 0.05  # seconds; frames arriving faster than this are dropped
 

@@ -7,9 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from projector.errors import InvalidParameter
-from projector.handlers._request import JSONResponse, bool_query, int_query, store
-from projector.neighbors import nearest
-from projector.search import find_row, search
+from projector.api.request import JSONResponse, bool_query, int_query, store
+from projector.data.neighbors import nearest
+from projector.data.search import find_row, search
 
 MAX_SEARCH_LIMIT = 1_000_000
 

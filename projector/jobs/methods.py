@@ -88,7 +88,7 @@ class Param:
 
 
 class Graphs(Protocol):
-    """Where a method gets the dataset's shared kNN graph (see projector.graphs)."""
+    """Where a method gets the dataset's shared kNN graph (see projector.jobs.graphs)."""
 
     def get(self, metric: str, k: int) -> Any: ...
 

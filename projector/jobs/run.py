@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from projector.graphs import GraphSource, load_graph
-from projector.methods import Reporter, get_method
+from projector.jobs.graphs import GraphSource, load_graph
+from projector.jobs.methods import Reporter, get_method
 
 QUALITY_K = 10
 QUALITY_SAMPLE = 5000

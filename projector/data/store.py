@@ -28,7 +28,7 @@ import numpy as np
 import orjson
 
 from projector.errors import NotFound
-from projector.metadata import Metadata, read_metadata_json
+from projector.data.metadata import Metadata, read_metadata_json
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ACTIVE_STATUSES = ("queued", "running")

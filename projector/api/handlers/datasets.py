@@ -10,10 +10,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from projector.errors import Conflict, InvalidInput, NotFound
-from projector.handlers._request import JSONResponse, jobs, settings, store
-from projector.ingest import clean_name, ingest
-from projector.sprite import parse_sprite_dim
-from projector.uploads import receive_body, receive_multipart
+from projector.api.request import JSONResponse, jobs, settings, store
+from projector.data.ingest import clean_name, ingest
+from projector.data.sprite import parse_sprite_dim
+from projector.api.uploads import receive_body, receive_multipart
 
 RAW_FORMATS = {
     "application/x-npy": "npy",

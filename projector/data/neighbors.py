@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from projector.errors import InvalidParameter
-from projector.graphs import graph_row
-from projector.store import Store
+from projector.jobs.graphs import graph_row
+from projector.data.store import Store
 
 CHUNK_ROWS = 65536
 RERANK_MARGIN = 16

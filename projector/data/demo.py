@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from projector.ingest import ingest
-from projector.metadata import Metadata
-from projector.sprite import tile_atlas, write_png
-from projector.store import Store
+from projector.data.ingest import ingest
+from projector.data.metadata import Metadata
+from projector.data.sprite import write_png
+from projector.logdir.png import tile_atlas
+from projector.data.store import Store
 
 DEMO_NAME = "digits (demo)"
 

@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 
 from projector.errors import ProjectorError
-from projector.ingest import ingest
-from projector.store import Store
+from projector.data.ingest import ingest
+from projector.data.store import Store
 
 log = logging.getLogger("projector.logdir")
 RESCAN_SECONDS = 5.0
