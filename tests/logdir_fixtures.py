@@ -113,3 +113,26 @@ def write_bundle(prefix: Path, tensors: dict[str, tuple[int, np.ndarray]], compr
             offset += len(raw)
     Path(f"{prefix}.index").write_bytes(_table(entries, compress=compress))
     return prefix
+
+
+def write_index(prefix: Path, declared: dict[str, tuple[int, tuple[int, ...], int, int]], data: bytes) -> Path:
+    """A checkpoint whose index says what `declared` says ({name: (dtype, shape, offset, size)}),
+    whatever the data shard (`data`) really holds: for tests of lying or hostile indexes."""
+    entries = [(b"", b"\x08\x01\x1a\x02\x08\x01")]
+    for name in sorted(declared):
+        dtype, shape, offset, size = declared[name]
+        entries.append((name.encode(), _entry_proto(dtype, shape, offset, size, 0)))
+    Path(f"{prefix}.data-00000-of-00001").write_bytes(data)
+    Path(f"{prefix}.index").write_bytes(_table(entries))
+    return prefix
+
+
+def write_keras_weights(path: Path, array: np.ndarray | None, layer: str = "tokens", **dataset_options: object) -> Path:
+    """A Keras 3 `.weights.h5` holding one Embedding layer (the layout keras.Model.save_weights writes)."""
+    import h5py
+
+    with h5py.File(path, "w") as handle:
+        group = handle.create_group("layers/embedding/vars")
+        group.attrs["name"] = layer
+        group.create_dataset("0", data=array, **dataset_options)  # type: ignore[arg-type]
+    return path

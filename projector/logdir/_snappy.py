@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .errors import LogdirError
+from .limits import MAX_INDEX_BYTES
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -18,9 +19,11 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
             return result, pos
 
 
-def snappy_decompress(data: bytes) -> bytes:
-    """Decompress one raw Snappy block; raise LogdirError if it is malformed."""
+def snappy_decompress(data: bytes, max_length: int = MAX_INDEX_BYTES) -> bytes:
+    """Decompress one raw Snappy block; raise LogdirError if it is malformed or longer than ``max_length``."""
     length, pos = _varint(data, 0)
+    if length > max_length:
+        raise LogdirError(f"Snappy block: header says {length:,} bytes; at most {max_length:,} are decompressed")
     out = bytearray()
     end = len(data)
     while pos < end:

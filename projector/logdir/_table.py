@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 
 from ._crc32c import crc32c, unmask
+from ._paths import read_inside
 from ._proto import read_varint
 from ._snappy import snappy_decompress
 from .errors import LogdirError
+from .limits import MAX_INDEX_BYTES
 
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48
@@ -64,16 +67,11 @@ def _block_entries(block: bytes, source: str) -> list[tuple[bytes, bytes]]:
     return entries
 
 
-def read_table(path: str | Path, verify: bool = True) -> list[tuple[bytes, bytes]]:
-    """All (key, value) pairs of a table file, in key order."""
+def read_table(path: str | Path, verify: bool = True, root: Path | None = None) -> list[tuple[bytes, bytes]]:
+    """All (key, value) pairs of a table file inside ``root`` (default: its folder), in key order."""
     path = Path(path)
     source = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise LogdirError(f"{source}: file not found") from None
-    except OSError as exc:
-        raise LogdirError(f"{source}: cannot read ({exc.strerror})") from None
+    data = read_inside(Path(os.path.realpath(root or path.parent)), path, MAX_INDEX_BYTES, "checkpoint index")
     if len(data) < FOOTER_SIZE:
         raise LogdirError(
             f"{source}: not a checkpoint index or truncated ({len(data)} bytes, "

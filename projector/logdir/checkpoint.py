@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ._crc32c import crc32c, unmask
+from ._paths import open_inside
 from ._proto import as_int64, iter_fields
 from ._table import read_table
 from .errors import LogdirError
-from .pbtxt import parse_checkpoint_state
+from .limits import MAX_TENSOR_VALUES
 
-__all__ = [
-    "Checkpoint",
-    "TensorEntry",
-    "checkpoint_prefixes",
-    "checkpoint_step",
-    "latest_checkpoint",
-]
+__all__ = ["FLOAT_DTYPES", "Checkpoint", "TensorEntry", "normalise_prefix"]
 
 # DataType enum value -> (name, element width in bytes; 0 = variable width)
 DTYPES: dict[int, tuple[str, int]] = {
@@ -148,7 +143,8 @@ def slice_key(name: str, extents: list[tuple[int, int | None]]) -> bytes:
 # --- the reader ------------------------------------------------------------------------
 
 
-def _normalise_prefix(prefix: str | Path) -> Path:
+def normalise_prefix(prefix: str | Path) -> Path:
+    """A checkpoint prefix, given as the prefix itself or as its `.index` file."""
     text = os.fspath(prefix)
     text = text.removesuffix(".index")
     return Path(text)
@@ -157,12 +153,14 @@ def _normalise_prefix(prefix: str | Path) -> Path:
 class Checkpoint:
     """A TensorFlow V2 checkpoint, opened by prefix (e.g. ``logs/embedding.ckpt-1``).
 
-    The .index is read on construction; tensor bytes are read only by :meth:`read`.
+    The .index is read on construction; tensor bytes are read only by :meth:`read`. Every
+    file must lie inside ``root`` (default: the checkpoint's folder) when it is opened.
     """
 
-    def __init__(self, prefix: str | Path, verify: bool = True) -> None:
-        self.prefix = _normalise_prefix(prefix)
+    def __init__(self, prefix: str | Path, verify: bool = True, root: Path | None = None) -> None:
+        self.prefix = normalise_prefix(prefix)
         self.index_path = Path(f"{self.prefix}.index")
+        self.root = Path(os.path.realpath(root if root is not None else self.prefix.parent))
         self.verify = verify
         self.num_shards = 1
         self.big_endian = False
@@ -174,7 +172,7 @@ class Checkpoint:
         source = str(self.index_path)
         if not self.index_path.exists():
             raise LogdirError(f"{source}: checkpoint index not found")
-        table = read_table(self.index_path, verify=self.verify)
+        table = read_table(self.index_path, verify=self.verify, root=self.root)
         if not table or table[0][0] != b"":
             raise LogdirError(f"{source}: not a tensor bundle (no header entry)")
         for number, _, value in iter_fields(table[0][1], f"{source}: header"):
@@ -219,10 +217,54 @@ class Checkpoint:
     def shards_of(self, name: str) -> list[int]:
         """Data shard ids holding ``name``'s bytes."""
         entry = self.entry(name)
+        return sorted({p.shard_id for p in self._pieces(name, entry)})
+
+    def _pieces(self, name: str, entry: TensorEntry) -> list[TensorEntry]:
         if not entry.slices:
-            return [entry.shard_id]
-        pieces = [self._slices.get(slice_key(name, ext)) for ext in entry.slices]
-        return sorted({p.shard_id for p in pieces if p is not None})
+            return [entry]
+        pieces = []
+        for extents in entry.slices:
+            if len(extents) != len(entry.shape):
+                raise LogdirError(f"{self.index_path}: slice of {name!r} has the wrong rank")
+            piece = self._slices.get(slice_key(name, extents))
+            if piece is None:
+                raise LogdirError(f"{self.index_path}: missing slice {extents} of tensor {name!r}")
+            pieces.append(piece)
+        return pieces
+
+    def _check_piece(self, name: str, piece: TensorEntry, file_size: int | None) -> None:
+        needed = math.prod(piece.shape) * piece.width
+        if piece.size != needed:
+            raise LogdirError(
+                f"{self.index_path}: tensor {name!r} says {piece.size} bytes but shape "
+                f"{list(piece.shape)} of {piece.dtype} needs {needed}"
+            )
+        if not 0 <= piece.shard_id < self.num_shards:
+            raise LogdirError(f"{self.index_path}: tensor {name!r} is in shard {piece.shard_id} of {self.num_shards}")
+        if piece.offset < 0:
+            raise LogdirError(f"{self.index_path}: tensor {name!r} has a negative offset")
+        if file_size is not None and piece.offset + piece.size > file_size:
+            raise LogdirError(
+                f"{self.data_path(piece.shard_id)}: data file is truncated: tensor {name!r} needs bytes "
+                f"{piece.offset}..{piece.offset + piece.size}, the file has {file_size}"
+            )
+
+    def check(self, name: str) -> None:
+        """Check the declared shape and byte ranges of ``name`` against the limits and the
+        data files' sizes, reading no tensor bytes. LogdirError names the first problem."""
+        entry = self.entry(name)
+        count = math.prod(entry.shape)
+        if count > MAX_TENSOR_VALUES:
+            raise LogdirError(
+                f"{self.index_path}: tensor {name!r} declares shape {list(entry.shape)} "
+                f"({count:,} values); at most {MAX_TENSOR_VALUES:,} are read"
+            )
+        for piece in self._pieces(name, entry):
+            try:
+                size = self.data_path(piece.shard_id).stat().st_size if 0 <= piece.shard_id < self.num_shards else None
+            except OSError:
+                size = None  # reported as missing by whoever opens it
+            self._check_piece(name, piece, size)
 
     def read(self, name: str) -> np.ndarray:
         """The tensor ``name`` as float32 (float16/bfloat16/float64 are cast)."""
@@ -232,57 +274,47 @@ class Checkpoint:
                 f"{self.index_path}: tensor {name!r} has dtype {entry.dtype}; "
                 "only float16, bfloat16, float32 and float64 tensors can be shown"
             )
+        self.check(name)  # before anything sized by the index is allocated
         raw = self._read_sliced(name, entry) if entry.slices else self._read_raw(name, entry)
         return _to_float32(raw, entry.dtype)
 
     def _read_sliced(self, name: str, entry: TensorEntry) -> np.ndarray:
         out = np.zeros(entry.shape, dtype=self._numpy_dtype(entry.dtype))
-        for extents in entry.slices:
-            if len(extents) != len(entry.shape):
-                raise LogdirError(f"{self.index_path}: slice of {name!r} has the wrong rank")
-            piece_entry = self._slices.get(slice_key(name, extents))
-            if piece_entry is None:
-                raise LogdirError(f"{self.index_path}: missing slice {extents} of tensor {name!r}")
+        for extents, piece_entry in zip(entry.slices, self._pieces(name, entry)):
             index = tuple(
                 slice(start, dim if length is None else start + length)
                 for (start, length), dim in zip(extents, entry.shape)
             )
-            piece = self._read_raw(name, piece_entry)
-            if piece.shape != out[index].shape:
-                raise LogdirError(f"{self.index_path}: slice {extents} of {name!r} has shape {piece.shape}")
-            out[index] = piece
+            if out[index].shape != piece_entry.shape:
+                raise LogdirError(f"{self.index_path}: slice {extents} of {name!r} has shape {piece_entry.shape}")
+            out[index] = self._read_raw(name, piece_entry)
         return out
 
     def _numpy_dtype(self, dtype: str) -> np.dtype:
         return np.dtype((">" if self.big_endian else "<") + _NUMPY[dtype])
 
     def _read_raw(self, name: str, entry: TensorEntry) -> np.ndarray:
-        count = int(np.prod(entry.shape, dtype=np.int64))
-        if entry.size != count * entry.width:
-            raise LogdirError(
-                f"{self.index_path}: tensor {name!r} says {entry.size} bytes but shape "
-                f"{list(entry.shape)} of {entry.dtype} needs {count * entry.width}"
-            )
-        if not 0 <= entry.shard_id < self.num_shards:
-            raise LogdirError(f"{self.index_path}: tensor {name!r} is in shard {entry.shard_id} of {self.num_shards}")
+        self._check_piece(name, entry, None)
         path = self.data_path(entry.shard_id)
-        buf = np.empty(entry.size, dtype=np.uint8)
         try:
-            with open(path, "rb") as fh:
+            fh = open_inside(self.root, path, "checkpoint data file")
+        except LogdirError as exc:
+            if "not found" in str(exc):
+                raise LogdirError(
+                    f"{path}: missing data file (shard {entry.shard_id + 1} of {self.num_shards}) "
+                    f"of checkpoint {self.prefix.name}"
+                ) from None
+            raise
+        with fh:
+            self._check_piece(name, entry, os.fstat(fh.fileno()).st_size)
+            buf = np.empty(entry.size, dtype=np.uint8)
+            try:
                 fh.seek(entry.offset)
-                got = fh.readinto(buf.data) if entry.size else 0
-        except FileNotFoundError:
-            raise LogdirError(
-                f"{path}: missing data file (shard {entry.shard_id + 1} of {self.num_shards}) "
-                f"of checkpoint {self.prefix.name}"
-            ) from None
-        except OSError as exc:
-            raise LogdirError(f"{path}: cannot read ({exc.strerror})") from None
+                got = fh.readinto(memoryview(buf)) if entry.size else 0
+            except OSError as exc:
+                raise LogdirError(f"{path}: cannot read ({exc.strerror})") from None
         if got != entry.size:
-            raise LogdirError(
-                f"{path}: data file is truncated: tensor {name!r} needs bytes "
-                f"{entry.offset}..{entry.offset + entry.size}, the file has {path.stat().st_size}"
-            )
+            raise LogdirError(f"{path}: data file is truncated: tensor {name!r} ends past the end of the file")
         if self.verify and entry.crc32c is not None and unmask(entry.crc32c) != crc32c(buf):
             raise LogdirError(f"{path}: checksum mismatch for tensor {name!r} (the file is corrupt)")
         return buf.view(self._numpy_dtype(entry.dtype)).reshape(entry.shape)
@@ -295,74 +327,3 @@ def _to_float32(raw: np.ndarray, dtype: str) -> np.ndarray:
     if raw.dtype == np.float32 and raw.dtype.isnative:
         return raw
     return raw.astype(np.float32)
-
-
-# --- finding checkpoints ---------------------------------------------------------------
-
-_STEP = re.compile(r"-(\d+)$")
-
-
-def checkpoint_step(prefix: str | Path) -> int | None:
-    """The trailing ``-<number>`` of a prefix (``model.ckpt-10`` -> 10), or None."""
-    match = _STEP.search(_normalise_prefix(prefix).name)
-    return int(match.group(1)) if match else None
-
-
-def _state_prefix(directory: Path, recorded: str) -> Path:
-    """Resolve a prefix from a `checkpoint` file against its directory."""
-    path = Path(recorded)
-    if not path.is_absolute():
-        return directory / path
-    # An absolute prefix was written on the training machine (TF1 Saver's default). When the
-    # logs were moved or copied, the same file beside the state file is the one meant.
-    beside = directory / path.name
-    if Path(f"{beside}.index").exists() or not Path(f"{path}.index").exists():
-        return beside
-    return path
-
-
-def _read_state(directory: Path) -> tuple[Path | None, list[Path]]:
-    state_file = directory / "checkpoint"
-    if not state_file.is_file():
-        return None, []
-    try:
-        text = state_file.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LogdirError(f"{state_file}: unreadable checkpoint state file ({exc})") from None
-    state = parse_checkpoint_state(text, str(state_file))
-    latest = _state_prefix(directory, state.model_checkpoint_path) if state.model_checkpoint_path else None
-    return latest, [_state_prefix(directory, p) for p in state.all_model_checkpoint_paths]
-
-
-def _sort_key(prefix: Path) -> tuple[int, int, str]:
-    step = checkpoint_step(prefix)
-    return (0 if step is None else 1, step or 0, prefix.name)
-
-
-def checkpoint_prefixes(directory: str | Path) -> list[Path]:
-    """All existing checkpoints of a directory, oldest step first.
-
-    Uses the `checkpoint` state file's lists plus any other ``*.index`` with the same stem.
-    """
-    directory = Path(directory)
-    latest, listed = _read_state(directory)
-    found: dict[str, Path] = {}
-    for prefix in [*listed, *([latest] if latest else [])]:
-        if Path(f"{prefix}.index").is_file():
-            found[os.fspath(prefix)] = prefix
-    stems = {_STEP.sub("", p.name) for p in found.values()}
-    for index in directory.glob("*.index"):
-        prefix = index.with_suffix("")
-        if not stems or _STEP.sub("", prefix.name) in stems:
-            found.setdefault(os.fspath(prefix), prefix)
-    return sorted(found.values(), key=_sort_key)
-
-
-def latest_checkpoint(directory: str | Path) -> Path | None:
-    """The newest checkpoint prefix in ``directory`` (the `checkpoint` file first), or None."""
-    directory = Path(directory)
-    latest, _ = _read_state(directory)
-    if latest is not None and Path(f"{latest}.index").is_file():
-        return latest
-    prefixes = checkpoint_prefixes(directory)
-    return prefixes[-1] if prefixes else None

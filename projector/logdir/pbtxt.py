@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
+from ._paths import read_inside
 from .errors import LogdirError
+from .limits import MAX_CONFIG_BYTES, MAX_PBTXT_DEPTH
 
 __all__ = [
     "CheckpointState",
@@ -19,6 +22,7 @@ __all__ = [
     "parse_projector_config",
     "parse_text_message",
     "read_projector_config",
+    "read_text_file",
 ]
 
 Value = Union[str, "Message"]
@@ -177,7 +181,9 @@ class _Parser:
             return True
         return False
 
-    def message(self, close: str | None) -> Message:
+    def message(self, close: str | None, depth: int = 0) -> Message:
+        if depth > MAX_PBTXT_DEPTH:
+            raise self._error(f"blocks nested more than {MAX_PBTXT_DEPTH} deep")
         result: Message = {}
         while True:
             tok = self._peek()
@@ -208,21 +214,21 @@ class _Parser:
             if self._accept("["):
                 if not self._accept("]"):
                     while True:
-                        values.append(self._value(has_colon=True))
+                        values.append(self._value(True, depth))
                         if self._accept("]"):
                             break
                         if not self._accept(","):
                             raise self._error("expected ',' or ']' in a list")
             else:
-                values.append(self._value(has_colon))
+                values.append(self._value(has_colon, depth))
             if not self._accept(","):
                 self._accept(";")
 
-    def _value(self, has_colon: bool) -> Value:
+    def _value(self, has_colon: bool, depth: int) -> Value:
         if self._accept("{"):
-            return self.message("}")
+            return self.message("}", depth + 1)
         if self._accept("<"):
-            return self.message(">")
+            return self.message(">", depth + 1)
         if not has_colon:
             raise self._error("expected ':' or '{'")
         tok = self._peek()
@@ -314,16 +320,19 @@ def parse_projector_config(text: str, source: str = "projector_config.pbtxt") ->
     return config
 
 
-def read_projector_config(path: str | Path) -> ProjectorConfig:
-    """Read and parse a projector_config.pbtxt file."""
-    path = Path(path)
+def read_text_file(path: Path, root: Path | None = None) -> str:
+    """A small UTF-8 text file inside ``root`` (default: its own folder), bounded in size."""
+    data = read_inside(Path(os.path.realpath(root or path.parent)), path, MAX_CONFIG_BYTES, "text file")
     try:
-        text = path.read_bytes().decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise LogdirError(f"{path}: not a text file (invalid UTF-8)") from None
-    except OSError as exc:
-        raise LogdirError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_projector_config(text, str(path))
+
+
+def read_projector_config(path: str | Path, root: Path | None = None) -> ProjectorConfig:
+    """Read and parse a projector_config.pbtxt file that lies inside ``root``."""
+    path = Path(path)
+    return parse_projector_config(read_text_file(path, root), str(path))
 
 
 def parse_checkpoint_state(text: str, source: str = "checkpoint") -> CheckpointState:

@@ -6,13 +6,14 @@ import math
 import os
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import LogdirError
+from .metadata_tsv import metadata_tsv
 from .png import encode_png, tile_atlas
 from .pbtxt import (
     EmbeddingInfo,
@@ -34,6 +35,7 @@ def encode_tag(tag: str) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Temp name, fsync, rename, fsync the folder: a reader sees the old file or the whole new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -49,6 +51,22 @@ def _atomic_write(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+    folder = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _check_finite(array: np.ndarray) -> None:
+    """TensorBoard's page turns NaN and infinities into garbage projections: refuse them."""
+    finite = np.isfinite(array)
+    if not finite.all():
+        row, col = (int(i) for i in np.argwhere(~finite)[0])
+        raise ValueError(
+            f"tensor has a non-finite value ({array[row, col]}) at row {row}, column {col}; "
+            "TensorBoard cannot show it: replace or drop non-finite rows first"
+        )
 
 
 def _tensor_tsv(tensor: np.ndarray) -> bytes:
@@ -56,37 +74,6 @@ def _tensor_tsv(tensor: np.ndarray) -> bytes:
     # to float32 gives the same bits
     lines = ["\t".join(map(repr, row)) for row in tensor.astype(np.float64).tolist()]
     return ("\n".join(lines) + "\n").encode("ascii")
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-
-
-def _metadata_tsv(metadata: Any, header: Sequence[str] | None, n: int) -> bytes:
-    """Metadata TSV: one column without a header, several columns with one (TensorBoard's rule)."""
-    if isinstance(metadata, Mapping):
-        header = [str(k) for k in metadata]
-        columns = [list(v) for v in metadata.values()]
-        if any(len(c) != n for c in columns):
-            raise ValueError(f"every metadata column needs {n} values (one per row of the tensor)")
-        rows: list[list[Any]] = [list(r) for r in zip(*columns)] if columns else [[] for _ in range(n)]
-    else:
-        items = list(metadata)
-        if len(items) != n:
-            raise ValueError(f"metadata has {len(items)} rows but the tensor has {n}")
-        multi = items and all(isinstance(r, (list, tuple)) for r in items)
-        rows = [list(r) for r in items] if multi else [[r] for r in items]
-        if multi and header is None and len(rows[0]) > 1:
-            raise ValueError("multi-column metadata needs metadata_header (the column names)")
-    width = len(header) if header is not None else (len(rows[0]) if rows else 1)
-    if any(len(r) != width for r in rows):
-        raise ValueError(f"every metadata row needs {width} values, one per column of metadata_header")
-    lines = []
-    if width > 1:
-        lines.append("\t".join(_cell(h) for h in header or []))
-    lines.extend("\t".join(_cell(v) for v in row) for row in rows)
-    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _sprite_atlas(images: np.ndarray) -> tuple[bytes, tuple[int, int]]:
@@ -141,13 +128,16 @@ def log_embedding(
 ) -> Path:
     """Write one embedding as ``<logdir>/<step:05d>/<tag>/`` and register it in the projector config.
 
-    ``metadata`` is a list of labels, a dict of columns, or a list of rows with
-    ``metadata_header``. ``sprite`` is an (N, H, W[, C]) image array, or PNG/JPEG bytes or a
+    ``metadata`` is a list of labels, a dict of columns, a DataFrame, or a list of rows with
+    ``metadata_header``; it is written by :func:`~projector.logdir.metadata_tsv.metadata_tsv` so
+    that TensorBoard's page reads one line per point (empty labels become ``<empty>``). Non-finite
+    values are refused (ValueError naming the first). ``sprite`` is an (N, H, W[, C]) image array, or PNG/JPEG bytes or a
     path of a ready atlas together with ``sprite_dim=(width, height)``. Other entries of an
     existing projector_config.pbtxt are kept; one with the same tag and step is replaced.
     Returns the folder written.
     """
-    array = np.asarray(tensor, dtype=np.float32)
+    with np.errstate(over="ignore"):  # values beyond float32 become inf and are refused below
+        array = np.asarray(tensor, dtype=np.float32)
     if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
         raise ValueError(f"tensor must be 2-D (points x dimensions), got shape {list(array.shape)}")
     if not isinstance(step, (int, np.integer)) or step < 0:
@@ -164,7 +154,8 @@ def log_embedding(
         tensor_shape=[int(array.shape[0]), int(array.shape[1])],
     )
     # validate and encode everything before touching the disk
-    meta_bytes = _metadata_tsv(metadata, metadata_header, n) if metadata is not None else None
+    _check_finite(array)
+    meta_bytes = metadata_tsv(metadata, n, metadata_header) if metadata is not None else None
     sprite_parts = _sprite_file(sprite, sprite_dim, n) if sprite is not None else None
     tsv = _tensor_tsv(array)
 

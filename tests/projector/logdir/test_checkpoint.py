@@ -20,7 +20,8 @@ from projector.logdir import (
 from projector.logdir._crc32c import crc32c, mask, unmask
 from projector.logdir._snappy import snappy_decompress
 from projector.logdir._table import read_table
-from projector.logdir.checkpoint import checkpoint_step, slice_key
+from projector.logdir.checkpoint import slice_key
+from projector.logdir.checkpoint_files import checkpoint_step
 
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,9 @@ from projector.logdir import (
     read_tensor_file,
 )
 from projector.logdir.keras_h5 import h5_step
-from projector.logdir.tensors import tsv_shape
+from projector.logdir import parse_tensor_tsv, tensor_tsv
+from projector.logdir import tsv_shape as tsv_shape_of
+from projector.logdir.tensors import file_tsv_shape as tsv_shape
 
 
 
@@ -116,3 +119,49 @@ def test_keras_weights_errors(tmp_path: Path) -> None:
     broken.write_bytes(b"not hdf5 at all")
     with pytest.raises(LogdirError, match="not a readable HDF5"):
         keras_embeddings(broken)
+
+
+# --- the shared tensor-TSV parser ----------------------------------------------------------------
+
+
+def test_parser_streams_chunks_split_anywhere() -> None:
+    text = b"\xef\xbb\xbf1.5\t-2\r\n\n3e1\t0.1\r\n4\t5"
+    expected = np.array([[1.5, -2], [30, 0.1], [4, 5]], np.float32)
+    for size in (1, 2, 3, 7, len(text)):
+        chunks = [text[i:i + size] for i in range(0, len(text), size)]
+        assert bits_equal(parse_tensor_tsv(chunks), expected)
+        assert tsv_shape_of(chunks) == (3, 2)
+    assert bits_equal(parse_tensor_tsv(io.BytesIO(text)), expected)
+    assert bits_equal(parse_tensor_tsv(memoryview(text)), expected)
+
+
+def test_parser_rounds_like_tensorboard() -> None:
+    """TensorBoard parses each value as a Python float, then casts to float32: the same bits here."""
+    values = ["0.1", "3.4028235e38", "3.4028236e38", "1e-46", "1.4e-45", "16777217", "0.30000001192092896",
+              "-0", "nan", "-inf", "1.00000005960464477539062500001", "1.000000059604644775390625"]
+    data = "\t".join(values).encode() + b"\n"
+    with np.errstate(over="ignore"):
+        expected = np.array([[float(v) for v in values]]).astype(np.float32)
+    got = parse_tensor_tsv(data)
+    assert np.array_equal(got.view(np.uint32)[~np.isnan(got)], expected.view(np.uint32)[~np.isnan(expected)])
+
+
+@pytest.mark.parametrize(
+    ("chunks", "fragment"),
+    [
+        ([b"1\t2\n" * 3, b"1\t2\n3\t4\t5\n"], "line 5 has 3 values, earlier lines have 2"),
+        ([b"1\t2\n\n", b"3\t4\n5\t\n"], "line 4: '' is not a number"),
+        ([b"1\t2\n3\t", b"\xff\n"], "line 2 is not UTF-8 text"),
+        ([b"\r\n\n"], "empty"),
+        ([b"1\t2\n" * 4], "more than 6 values"),
+    ],
+)
+def test_parser_errors_name_the_line(chunks: list[bytes], fragment: str) -> None:
+    with pytest.raises(LogdirError, match=fragment):
+        parse_tensor_tsv(chunks, max_values=6, where="t.tsv")
+
+
+def test_parser_bounds_a_line_without_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tensor_tsv, "MAX_TSV_LINE_BYTES", 100)
+    with pytest.raises(LogdirError, match="line 2 is longer than 100 bytes"):
+        parse_tensor_tsv([b"1\t2\n", b"3" * 60, b"4" * 60])

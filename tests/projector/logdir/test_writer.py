@@ -18,12 +18,8 @@ from projector.logdir import (
     read_tensor_file,
 )
 from projector.logdir.writer import encode_tag
+from tests.logdir_fixtures import LOGDIRS, bits_equal
 
-LOGDIRS = Path(__file__).resolve().parent.parent / "fixtures" / "logdirs"
-
-
-def _bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.dtype == np.float32 and a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
 
 
 def _decode_png(data: bytes) -> np.ndarray:
@@ -51,19 +47,18 @@ def test_round_trip_bit_exact_with_awkward_values(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     tensor = rng.standard_normal((40, 9)).astype(np.float32)
     tensor[0, :6] = [np.float32(1e-45), -0.0, np.finfo(np.float32).max, np.finfo(np.float32).tiny,
-                     np.float32(1 / 3), np.nan]
-    tensor[1, :2] = [np.inf, -np.inf]
+                     np.float32(1 / 3), -np.finfo(np.float32).max]
     folder = log_embedding(tmp_path, tensor, tag="emb", step=7)
     assert folder == tmp_path / "00007" / "emb"
     (entry,) = discover(tmp_path).entries
     assert (entry.name, entry.step, entry.shape, entry.tensor_name) == ("emb", 7, (40, 9), "emb:00007")
-    assert _bits_equal(entry.load_tensor(), tensor)
+    assert bits_equal(entry.load_tensor(), tensor)
 
 
 def test_float64_input_is_stored_as_float32(tmp_path: Path) -> None:
     tensor = np.random.default_rng(1).standard_normal((5, 3))
     log_embedding(tmp_path, tensor)
-    assert _bits_equal(read_tensor_file(tmp_path / "00000" / "embedding" / "tensors.tsv"), tensor.astype(np.float32))
+    assert bits_equal(read_tensor_file(tmp_path / "00000" / "embedding" / "tensors.tsv"), tensor.astype(np.float32))
 
 
 @pytest.mark.parametrize(
@@ -89,15 +84,19 @@ def test_metadata_forms(tmp_path: Path, metadata: object, header: list[str] | No
         ({"tensor": np.zeros(3)}, "2-D"),
         ({"tensor": np.zeros((0, 2))}, "2-D"),
         ({"metadata": ["a"]}, "metadata has 1 rows but the tensor has 3"),
-        ({"metadata": {"a": [1, 2]}}, "needs 3 values"),
+        ({"metadata": {"a": [1, 2]}}, "metadata has 2 rows but the tensor has 3"),
+        ({"metadata": {"a": [1, 2, 3], "b": [1, 2]}}, "different lengths"),
         ({"metadata": [["a", 1], ["b", 2], ["c", 3]]}, "needs metadata_header"),
-        ({"metadata": [["a", 1], ["b", 2], ["c", 3]], "metadata_header": ["x"]}, "needs 1 values"),
+        ({"metadata": [["a", 1], ["b", 2], ["c", 3]], "metadata_header": ["x"]}, "row 0 has 2 values; every row needs 1"),
         ({"step": -1}, "non-negative"),
         ({"tag": ""}, "tag"),
         ({"sprite": np.zeros((2, 4, 4))}, "2 images"),
         ({"sprite": b"\x89PNG...."}, "sprite_dim"),
         ({"sprite": b"GIF89a", "sprite_dim": (4, 4)}, "neither PNG nor JPEG"),
         ({"sprite": np.zeros((3, 5000, 5000), np.uint8)}, "at most 8192"),
+        ({"tensor": np.array([[1, 2], [3, np.nan], [5, 6]])}, r"non-finite value \(nan\) at row 1, column 1"),
+        ({"tensor": np.array([[1, 2], [3, 4], [-np.inf, 6]])}, r"non-finite value \(-inf\) at row 2, column 0"),
+        ({"tensor": np.array([[1, 2], [3, 4], [1e39, 6]])}, r"\(inf\) at row 2, column 0"),  # overflows float32
     ],
 )
 def test_invalid_arguments_write_nothing(tmp_path: Path, kwargs: dict, fragment: str) -> None:
@@ -105,6 +104,7 @@ def test_invalid_arguments_write_nothing(tmp_path: Path, kwargs: dict, fragment:
     with pytest.raises(ValueError, match=fragment):
         log_embedding(tmp_path, **args)
     assert not (tmp_path / "projector_config.pbtxt").exists()
+    assert not list(tmp_path.iterdir())  # nothing written at all
 
 
 def test_sprite_atlas(tmp_path: Path) -> None:
