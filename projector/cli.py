@@ -11,9 +11,19 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import uvicorn
+from tqdm import tqdm
 
 from projector import __version__
+from projector.api.app import create_app
+from projector.data.formats import read_tensor
+from projector.data.ingest import clean_name, ingest
+from projector.data.sprite import parse_sprite_dim
+from projector.data.store import Store
 from projector.errors import ProjectorError
+from projector.jobs.executors.local import LocalExecutor
+from projector.jobs.lifecycle import Jobs
+from projector.logdir import Checkpoint, discover
 from projector.settings import DEFAULT_MAX_UPLOAD_MB, Settings, default_data_dir
 
 
@@ -87,10 +97,6 @@ def _is_loopback(host: str) -> bool:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from projector.api.app import create_app
-
     if args.max_upload_mb < 1:
         raise CommandError("--max-upload-mb must be at least 1")
     if args.logdir is not None and not args.logdir.is_dir():
@@ -136,17 +142,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _progress_bar(total: int, unit: str, desc: str) -> Any:
-    from tqdm import tqdm
-
     return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, disable=None, leave=False, unit_scale=True)
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from projector.data.ingest import clean_name, ingest
-    from projector.data.formats import read_tensor
-    from projector.data.sprite import parse_sprite_dim
-    from projector.data.store import Store
-
     path: Path = args.path
     store = Store(args.data_dir or default_data_dir())
     if path.is_dir() or Path(f"{path}.index").exists() or path.suffix == ".index":
@@ -171,11 +170,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_logdir(store: Any, path: Path, name: str | None) -> int:
+def _load_logdir(store: Store, path: Path, name: str | None) -> int:
     """Import every embedding of a TensorBoard log dir, or every 2-D float variable of one checkpoint."""
-    from projector.data.ingest import clean_name, ingest
-    from projector.logdir import Checkpoint, discover
-
     imported = []
     if path.is_dir():
         found = discover(path)
@@ -219,57 +215,45 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
-class BarReporter:
-    """Shows a running projection's progress on a tqdm bar."""
+def _show_progress(bar: Any) -> Any:
+    """A lifecycle listener that moves a tqdm bar with the job's progress."""
 
-    def __init__(self, bar: Any) -> None:
-        self.bar = bar
+    def show(projection: dict[str, Any]) -> None:
+        bar.n = round(projection["progress"] * 1000)
+        if projection["iteration"]:
+            bar.set_postfix_str(f"iteration {projection['iteration']}", refresh=False)
+        bar.refresh()
 
-    def progress(self, fraction: float, iteration: int = 0) -> None:
-        self.bar.n = round(fraction * 1000)
-        if iteration:
-            self.bar.set_postfix_str(f"iteration {iteration}", refresh=False)
-        self.bar.refresh()
-
-    def frame(self, coords: np.ndarray, iteration: int) -> None:
-        pass
-
-    def cancelled(self) -> bool:
-        return False
+    return show
 
 
 def cmd_project(args: argparse.Namespace) -> int:
-    from projector.jobs.methods import check_dims, get_method
-    from projector.jobs.run import execute, measure_quality
-    from projector.data.store import Store
-
     store = Store(args.data_dir or default_data_dir())
-    dataset = store.find_dataset(args.dataset)
-    method = get_method(args.method)
-    dims = check_dims(args.dims)
-    params = method.normalize(dims, parse_params(args.param), dataset["n"], dataset["dim"])
-    projection, _ = store.claim_projection(dataset["id"], method.name, dims, params)
-    pid = projection["id"]
-    out = store.coords_path(pid)
-    if projection["status"] != "done":
-        store.update_projection(pid, status="running")
-        try:
-            with _progress_bar(1000, "", f"{method.title} {dims}D of {dataset['name']}") as bar:
-                extras = execute(store.dataset_dir(dataset["id"]) / "tensor.npy", method.name, dims, params, out, BarReporter(bar))
-        except BaseException as exc:
-            cancelled = isinstance(exc, KeyboardInterrupt)
-            store.update_projection(pid, status="cancelled" if cancelled else "failed", error=None if cancelled else str(exc))
-            raise
-        store.update_projection(pid, status="done", progress=1.0, result=extras)
-        quality = measure_quality(store.dataset_dir(dataset["id"]) / "tensor.npy", out, params.get("metric", "euclidean"))
-        store.update_projection(pid, result={"quality": quality})
-        scores = ", ".join(f"{key} {quality[key]:.3f}" for key in ("knn_preservation", "trustworthiness") if key in quality)
-        print(f"{method.title} {dims}D done (projection {pid}); quality: {scores}", file=sys.stderr)
-    else:
-        print(f"{method.title} {dims}D served from the cache (projection {pid})", file=sys.stderr)
-    if args.out is not None:
-        coords = np.load(out)
-        np.save(args.out, coords)
-        print(f"wrote {coords.shape[0]} × {coords.shape[1]} float32 to {args.out}", file=sys.stderr)
+    jobs = Jobs(store, LocalExecutor(workers=1))
+    try:
+        dataset = store.find_dataset(args.dataset)
+        projection = jobs.request(dataset["id"], args.method, args.dims, parse_params(args.param))
+        pid, title = projection["id"], f"{projection['method']} {projection['dims']}D"
+        if projection["status"] == "done":
+            print(f"{title} served from the cache (projection {pid})", file=sys.stderr)
+        else:
+            try:
+                with _progress_bar(1000, "", f"{title} of {dataset['name']}") as bar:
+                    projection = jobs.wait(pid, on_change=_show_progress(bar), settled=True)
+            except KeyboardInterrupt:
+                jobs.cancel(pid)
+                raise
+            if projection["status"] != "done":
+                raise CommandError(f"{title} {projection['status']}: {projection['error']}")
+            quality = projection.get("quality") or {}
+            scores = ", ".join(f"{key} {quality[key]:.3f}" for key in ("knn_preservation", "trustworthiness") if key in quality)
+            print(f"{title} done (projection {pid}); quality: {scores}", file=sys.stderr)
+        if args.out is not None:
+            coords = store.load_coords(pid)
+            np.save(args.out, coords)
+            print(f"wrote {coords.shape[0]} × {coords.shape[1]} float32 to {args.out}", file=sys.stderr)
+    finally:
+        jobs.shutdown()
+        store.close()
     print(pid)
     return 0

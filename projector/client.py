@@ -8,7 +8,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import orjson
@@ -16,6 +17,8 @@ import orjson
 from projector.errors import ProjectorError
 
 UPLOAD_CHUNK = 1 << 22
+TERMINAL = ("done", "failed", "cancelled")
+EVENTS_READ_TIMEOUT = 60.0  # the server sends a keep-alive line every 15 s
 
 
 def _npy_stream(array: np.ndarray) -> tuple[list[bytes | memoryview], int]:
@@ -168,11 +171,34 @@ class Client:
     def projection(self, pid: str) -> dict[str, Any]:
         return self._json("GET", f"/api/projections/{pid}")  # type: ignore[no-any-return]
 
+    def events(self, pid: str, timeout: float | None = None) -> Iterator[dict[str, Any]]:
+        """The projection object at each change, from the server's event stream, until it ends.
+
+        Stops early (without an error) when the stream breaks; reading blocks at most `timeout` s.
+        """
+        request = urllib.request.Request(f"{self.url}/api/projections/{pid}/events", headers={"Accept": "text/event-stream"})
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        read_timeout = EVENTS_READ_TIMEOUT if timeout is None else max(0.05, min(timeout, EVENTS_READ_TIMEOUT))
+        with urllib.request.urlopen(request, timeout=read_timeout) as response:
+            for line in response:
+                if line.startswith(b"data: "):
+                    yield orjson.loads(line[6:])
+
     def wait(self, pid: str, timeout: float | None = None, poll: float = 0.25) -> dict[str, Any]:
+        """Follow a projection until it ends: over the event stream, polling every `poll` s if the stream breaks."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            for projection in self.events(pid, timeout):
+                if projection["status"] in TERMINAL:
+                    return projection
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+        except (OSError, ValueError, orjson.JSONDecodeError):  # the stream broke or timed out: poll instead
+            pass
         while True:
             projection = self.projection(pid)
-            if projection["status"] in ("done", "failed", "cancelled"):
+            if projection["status"] in TERMINAL:
                 return projection
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"projection {pid} still {projection['status']} after {timeout} s")

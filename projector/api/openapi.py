@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Iterable
 from typing import Any
 
 from projector import __version__
+from projector.api.routes import Endpoint
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -15,12 +16,10 @@ ERROR_SCHEMA = {
 }
 
 
-@lru_cache(maxsize=1)
-def openapi_document() -> dict[str, Any]:
-    from projector.api.routes import ENDPOINTS
-
+def openapi_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
+    """The OpenAPI 3 document of `endpoints` (the app builds it once, from the route table)."""
     paths: dict[str, dict[str, Any]] = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in endpoints:
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in re.findall(r"{(\w+)}", endpoint.path)

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from projector.errors import InvalidInput, InvalidParameter
-from projector.jobs.lifecycle import JobManager
-from projector.settings import Settings
 from projector.data.store import Store
+from projector.jobs.lifecycle import Jobs
+from projector.settings import Settings
 
 
 class JSONResponse(Response):
@@ -25,7 +25,7 @@ def store(request: Request) -> Store:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def jobs(request: Request) -> JobManager:
+def jobs(request: Request) -> Jobs:
     return request.app.state.jobs  # type: ignore[no-any-return]
 
 

@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from projector.data.atomic import atomic_path
 from projector.errors import InvalidInput
 
 CHUNK_ROWS = 65536
@@ -198,6 +199,23 @@ def read_tensor_tsv(path: Path) -> np.ndarray:
     return array
 
 
+def check_finite_rows(chunk: np.ndarray, first_row: int = 0) -> None:
+    """Reject a block of rows holding NaN or infinity, naming the first bad row."""
+    finite = np.isfinite(chunk).all(axis=1)
+    if not finite.all():
+        bad = first_row + int(np.argmin(finite))
+        raise invalid_tensor(f"the tensor has a non-finite value (NaN or infinity) in row {bad}")
+
+
+def check_finite(array: np.ndarray, progress: Progress | None = None) -> None:
+    """Reject a tensor holding NaN or infinity, reading it in row chunks (memory stays bounded)."""
+    for start in range(0, array.shape[0], CHUNK_ROWS):
+        chunk = array[start : start + CHUNK_ROWS]
+        check_finite_rows(chunk, start)
+        if progress is not None:
+            progress(len(chunk))
+
+
 def write_float32_npy(array: np.ndarray, dest: Path, progress: Progress | None = None) -> tuple[int, int]:
     """Store `array` as a C-order little-endian float32 `.npy` at `dest`, atomically.
 
@@ -207,22 +225,14 @@ def write_float32_npy(array: np.ndarray, dest: Path, progress: Progress | None =
     check_dtype(array.dtype)
     check_shape(array.shape)
     n, dim = array.shape
-    tmp = dest.with_name(f".{dest.name}.partial")
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype="<f4", shape=(n, dim))
-    try:
+    with atomic_path(dest) as tmp:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype="<f4", shape=(n, dim))
         for start in range(0, n, CHUNK_ROWS):
             chunk = np.asarray(array[start : start + CHUNK_ROWS], dtype=np.float32)
-            finite = np.isfinite(chunk).all(axis=1)
-            if not finite.all():
-                bad = start + int(np.argmin(finite))
-                raise invalid_tensor(f"the tensor has a non-finite value (NaN or infinity) in row {bad}")
+            check_finite_rows(chunk, start)
             out[start : start + len(chunk)] = chunk
             if progress is not None:
                 progress(len(chunk))
         out.flush()
         del out
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return n, dim

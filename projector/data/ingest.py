@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
-from projector.errors import InvalidInput
+from projector.data.atomic import atomic_write, move_into
+from projector.data.formats import Progress, check_finite, read_tensor, write_float32_npy
 from projector.data.metadata import Metadata, column_types, index_metadata, parse_metadata_tsv, write_metadata_json
-from projector.data.formats import CHUNK_ROWS, Progress, invalid_tensor, read_tensor, write_float32_npy
 from projector.data.sprite import check_sprite
 from projector.data.store import Store
+from projector.errors import InvalidInput
 
 MAX_NAME_LENGTH = 200
 
@@ -27,16 +28,6 @@ def clean_name(name: str | None, fallback: str) -> str:
 
 def _is_stored_form(array: np.ndarray) -> bool:
     return isinstance(array, np.memmap) and array.dtype == np.dtype("<f4") and array.flags.c_contiguous
-
-
-def _check_finite(array: np.ndarray, progress: Progress | None) -> None:
-    for start in range(0, array.shape[0], CHUNK_ROWS):
-        chunk = array[start : start + CHUNK_ROWS]
-        finite = np.isfinite(chunk).all(axis=1)
-        if not finite.all():
-            raise invalid_tensor(f"the tensor has a non-finite value (NaN or infinity) in row {start + int(np.argmin(finite))}")
-        if progress is not None:
-            progress(len(chunk))
 
 
 def ingest(
@@ -54,27 +45,28 @@ def ingest(
     progress: Progress | None = None,
     consume: bool = False,
     dataset_id: str | None = None,
-    extra_files: dict[str, bytes] | None = None,
+    logdir_state: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate and store one dataset; returns the dataset object.
 
     With `consume=True` the tensor file is a temp file the caller owns: a float32 `.npy`
     is then moved into place instead of copied. Nothing is listed unless everything is valid.
+    `logdir_state` records where a logdir dataset came from (see `Store.logdir_state`).
     """
     if (tensor_file is None) == (array is None):
         raise ValueError("pass exactly one of tensor_file and array")
-    staging = store.staging_dir()
+    staging = store.staging()
     try:
         if array is None:
             assert tensor_file is not None
             array = read_tensor(tensor_file, fmt, member)
         n, dim = array.shape
         if consume and tensor_file is not None and _is_stored_form(array):
-            _check_finite(array, progress)
+            check_finite(array, progress)
             del array
-            os.replace(tensor_file, staging / "tensor.npy")
+            move_into(tensor_file, staging.tensor)
         else:
-            write_float32_npy(array, staging / "tensor.npy", progress)
+            write_float32_npy(array, staging.tensor, progress)
             del array
         if metadata is None:
             table = index_metadata(n)
@@ -84,13 +76,14 @@ def ingest(
                 raise InvalidInput(f"metadata has {len(table.rows)} rows but the tensor has {n}", code="metadata_mismatch")
         else:
             table = parse_metadata_tsv(metadata, n)
-        write_metadata_json(table, staging / "metadata.json")
-        for file_name, content in (extra_files or {}).items():
-            (staging / file_name).write_bytes(content)
+        write_metadata_json(table, staging.metadata)
+        if logdir_state is not None:
+            atomic_write(staging.logdir_state, orjson.dumps(logdir_state))
         single_dim = None
         if sprite_file is not None:
             single_dim = check_sprite(sprite_file, n, sprite_dim)
-            shutil.copyfile(sprite_file, staging / "sprite.png")
+            with open(sprite_file, "rb") as sprite_in:
+                atomic_write(staging.sprite, lambda out: shutil.copyfileobj(sprite_in, out))
         return store.commit_dataset(
             staging,
             name=name,
@@ -103,5 +96,5 @@ def ingest(
             dataset_id=dataset_id,
         )
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging.folder, ignore_errors=True)
         raise

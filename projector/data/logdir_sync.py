@@ -2,24 +2,25 @@
 
 The logdir is only ever read. Each embedding is converted once into the data dir's float32 form
 (so it can be memory-mapped like any dataset) and converted again only when its files change.
+Datasets are removed through the `delete_dataset` callable it is given, so that the service can
+cancel their projection jobs first.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from projector.errors import ProjectorError
 from projector.data.ingest import ingest
 from projector.data.store import Store
+from projector.errors import ProjectorError
+from projector.logdir import discover
 
 log = logging.getLogger("projector.logdir")
 RESCAN_SECONDS = 5.0
-STATE_FILE = "logdir.json"
 
 
 def dataset_id_for(key: str) -> str:
@@ -29,8 +30,9 @@ def dataset_id_for(key: str) -> str:
 class LogdirSync:
     """Scans `logdir` now and every few seconds in a background thread."""
 
-    def __init__(self, store: Store, logdir: Path) -> None:
+    def __init__(self, store: Store, logdir: Path, delete_dataset: Callable[[str], Any]) -> None:
         self.store = store
+        self.delete_dataset = delete_dataset
         self.logdir = Path(logdir).resolve()
         self.problems: list[str] = []
         self.scans = 0
@@ -54,8 +56,6 @@ class LogdirSync:
 
     def scan(self) -> None:
         """Add new embeddings, refresh changed ones, drop vanished ones."""
-        from projector.logdir import discover
-
         found = discover(self.logdir)
         problems = list(found.messages())
         wanted: dict[str, Any] = {}
@@ -64,7 +64,7 @@ class LogdirSync:
                 wanted[dataset_id_for(entry.key)] = entry
         for dataset in self.store.list_datasets():
             if dataset["source"] == "logdir" and dataset["id"] not in wanted:
-                self.store.delete_dataset(dataset["id"])
+                self.delete_dataset(dataset["id"])
         for dataset_id, entry in wanted.items():
             signature = [list(s) for s in entry.signature]
             if self._stored_signature(dataset_id) == signature:
@@ -77,23 +77,17 @@ class LogdirSync:
         self.scans += 1
 
     def _stored_signature(self, dataset_id: str) -> Any:
-        path = self.store.datasets_dir / dataset_id / STATE_FILE
-        try:
-            return orjson.loads(path.read_bytes())["signature"]
-        except (OSError, orjson.JSONDecodeError, KeyError):
-            return None
+        return (self.store.logdir_state(dataset_id) or {}).get("signature")
 
     def _import(self, dataset_id: str, entry: Any, signature: list[Any]) -> None:
         array = entry.load_tensor()
         metadata = entry.metadata_path.read_bytes() if entry.metadata_path else None
-        extra = {
-            STATE_FILE: orjson.dumps(
-                {"signature": signature, "run": entry.run, "tensor_name": entry.tensor_name, "step": entry.step,
-                 "sequence": entry.sequence, "bookmarks": str(entry.bookmarks_path) if entry.bookmarks_path else None}
-            )
+        state = {
+            "signature": signature, "run": entry.run, "tensor_name": entry.tensor_name, "step": entry.step,
+            "sequence": entry.sequence, "bookmarks": str(entry.bookmarks_path) if entry.bookmarks_path else None,
         }  # fmt: skip
         if dataset_id in {d["id"] for d in self.store.list_datasets()}:
-            self.store.delete_dataset(dataset_id)
+            self.delete_dataset(dataset_id)
         ingest(
             self.store,
             name=entry.name,
@@ -103,5 +97,5 @@ class LogdirSync:
             sprite_file=entry.sprite_path,
             sprite_dim=entry.sprite_dim,
             dataset_id=dataset_id,
-            extra_files=extra,
+            logdir_state=state,
         )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
+from projector.data.atomic import atomic_write
 from projector.errors import InvalidInput
 
 MAX_COLUMNS = 1000
@@ -114,9 +114,7 @@ def column_types(metadata: Metadata) -> dict[str, str]:
 
 def write_metadata_json(metadata: Metadata, dest: Path) -> None:
     """Write the API's `{"columns", "rows"}` form, so the metadata route can send the file as is."""
-    tmp = dest.with_name(f".{dest.name}.partial")
-    tmp.write_bytes(orjson.dumps({"columns": metadata.columns, "rows": metadata.rows}))
-    os.replace(tmp, dest)
+    atomic_write(dest, orjson.dumps({"columns": metadata.columns, "rows": metadata.rows}))
 
 
 def read_metadata_json(path: Path) -> Metadata:

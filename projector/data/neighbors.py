@@ -10,14 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
+from reducers.knn import METRICS
+
 from projector.errors import InvalidParameter
-from projector.jobs.graphs import graph_row
+from projector.data.graphs import graph_row
 from projector.data.store import Store
 
 CHUNK_ROWS = 65536
-RERANK_MARGIN = 16
-APPROXIMATE_FROM = 200_000  # rows from which a cached kNN graph answers instead of a full scan  # extra float32 candidates re-ranked in float64, for near-ties
-METRICS = ("cosine", "euclidean")
+RERANK_MARGIN = 16  # extra float32 candidates re-ranked in float64, for near-ties
+APPROXIMATE_FROM = 200_000  # rows from which a cached kNN graph answers instead of a full scan
 
 
 def _build_unit(X: np.ndarray, dest: Path) -> None:
@@ -58,7 +59,7 @@ def nearest(store: Store, dataset_id: str, index: int, k: int, metric: str, exac
         raise InvalidParameter(f"`index` must be between 0 and {n - 1}, got {index}")
     check_k(k, n)
     if not exact and n >= APPROXIMATE_FROM:
-        row = graph_row(store.dataset_dir(dataset_id), metric, k, index)
+        row = graph_row(store.files(dataset_id), metric, k, index)
         if row is not None:
             return [(int(i), float(d)) for i, d in zip(*row)], False
     return _exact(store, dataset_id, X, index, k, metric), True

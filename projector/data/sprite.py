@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from projector.data.atomic import atomic_write
 from projector.errors import InvalidInput
 from projector.logdir.png import PNG_MAGIC, encode_png, tile_atlas
 
@@ -61,4 +62,4 @@ def check_sprite(path: Path, n: int, single_dim: tuple[int, int] | None) -> tupl
 
 
 def write_png(path: Path, image: np.ndarray) -> None:
-    path.write_bytes(encode_png(image))
+    atomic_write(path, encode_png(image))

@@ -1,20 +1,12 @@
 """The data dir: an SQLite catalog of datasets and projections, and the files behind it.
 
-Layout::
-
-    DATA/catalog.sqlite            datasets and projections (WAL)
-    DATA/datasets/<id>/            tensor.npy (float32), metadata.json, sprite.png, derived caches
-    DATA/projections/<pid>.npy     finished coordinates (float32, n × dims)
-    DATA/tmp/                      uploads and datasets being written; emptied at start-up
-
-Every file is written under a temporary name and renamed; a dataset's catalog row is written
-last, so a crash at any point leaves nothing half-written listed.
+The file layout is projector.data.layout's; every file is written through projector.data.atomic
+(temp name, fsync, rename, fsync the folder) and a dataset's catalog row is written last, so a
+crash or a power cut at any point leaves nothing half-written listed.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import secrets
 import shutil
 import sqlite3
@@ -27,10 +19,11 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import orjson
 
-from projector.errors import NotFound
+from projector.data.atomic import atomic_path, move_into
+from projector.data.layout import DataDir, DatasetFiles, check_id
 from projector.data.metadata import Metadata, read_metadata_json
+from projector.errors import NotFound
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ACTIVE_STATUSES = ("queued", "running")
 INTERRUPTED = "interrupted: the server stopped before this projection finished; request it again"
 SCHEMA = """
@@ -72,25 +65,16 @@ def new_id() -> str:
     return secrets.token_hex(6)
 
 
-def check_id(value: str, kind: str) -> str:
-    """Ids come from URLs: anything that is not a plain token is simply not found."""
-    if not ID_PATTERN.match(value):
-        raise NotFound(f"no {kind} with id {value!r}")
-    return value
-
-
 class Store:
     """Datasets and projections under one data dir; safe to use from several threads."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.root = Path(data_dir).expanduser().resolve()
-        self.datasets_dir = self.root / "datasets"
-        self.projections_dir = self.root / "projections"
-        self.tmp_dir = self.root / "tmp"
-        for folder in (self.datasets_dir, self.projections_dir, self.tmp_dir):
+        self.dir = DataDir(Path(data_dir).expanduser().resolve())
+        self.root = self.dir.root
+        for folder in (self.dir.datasets, self.dir.projections, self.dir.tmp):
             folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.root / "catalog.sqlite", check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(self.dir.catalog, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -107,16 +91,16 @@ class Store:
 
         Only the server calls this, at start-up: a CLI command running beside a live server must not.
         """
-        for leftover in self.tmp_dir.iterdir():
+        for leftover in self.dir.tmp.iterdir():
             shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
         listed = {row["id"] for row in self._query("SELECT id FROM datasets")}
-        for folder in self.datasets_dir.iterdir():
+        for folder in self.dir.datasets.iterdir():
             if folder.name not in listed:
                 shutil.rmtree(folder, ignore_errors=True)
             else:  # caches (kNN graphs, normalised copies) cut short while being written
                 for partial in folder.glob(".*"):
                     partial.unlink(missing_ok=True)
-        for leftover in self.projections_dir.glob(".*"):
+        for leftover in self.dir.projections.glob(".*"):
             leftover.unlink(missing_ok=True)
         self._execute(
             "UPDATE projections SET status='failed', error=? WHERE status IN ('queued', 'running')",
@@ -139,18 +123,19 @@ class Store:
 
     # -- datasets -----------------------------------------------------------------------------
 
-    def staging_dir(self) -> Path:
-        """A fresh folder under tmp/ where a new dataset's files are written."""
-        path = self.tmp_dir / f"staging-{new_id()}"
+    def staging(self) -> DatasetFiles:
+        """A fresh dataset folder under tmp/ where a new dataset's files are written."""
+        path = self.dir.tmp / f"staging-{new_id()}"
         path.mkdir()
-        return path
+        return DatasetFiles(path)
 
     def temp_path(self, prefix: str) -> Path:
-        return self.tmp_dir / f"{prefix}-{new_id()}"
+        """A fresh name under tmp/ (uploads in flight, scratch files); removed at start-up if left."""
+        return self.dir.tmp / f"{prefix}-{new_id()}"
 
     def commit_dataset(
         self,
-        staging: Path,
+        staging: DatasetFiles,
         *,
         name: str,
         n: int,
@@ -163,7 +148,7 @@ class Store:
     ) -> dict[str, Any]:
         """Move a fully written staging folder into place, then list it in the catalog."""
         dataset_id = dataset_id or new_id()
-        os.replace(staging, self.datasets_dir / dataset_id)
+        move_into(staging.folder, self.dir.dataset(dataset_id).folder)
         self._execute(
             "INSERT INTO datasets (id, name, n, dim, columns, column_types, source, created, sprite_dim)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -194,18 +179,22 @@ class Store:
 
     def _logdir_info(self, dataset_id: str) -> dict[str, Any]:
         """Where a logdir dataset comes from: run, tensor, training step and the sequence it belongs to."""
-        try:
-            info = orjson.loads((self.datasets_dir / dataset_id / "logdir.json").read_bytes())
-        except (OSError, orjson.JSONDecodeError):
+        info = self.logdir_state(dataset_id)
+        if info is None:
             return {}
         return {key: info.get(key) for key in ("run", "tensor_name", "step", "sequence")} | {"has_bookmarks": bool(info.get("bookmarks"))}
 
-    def bookmarks_path(self, dataset_id: str) -> Path | None:
-        """The bookmarks file a logdir dataset's config names (checked to lie inside the logdir)."""
+    def logdir_state(self, dataset_id: str) -> dict[str, Any] | None:
+        """What a logdir dataset was imported from (written at import by `ingest(logdir_state=...)`)."""
         try:
-            info = orjson.loads((self.dataset_dir(dataset_id) / "logdir.json").read_bytes())
+            info = orjson.loads(self.files(dataset_id).logdir_state.read_bytes())
         except (OSError, orjson.JSONDecodeError):
             return None
+        return info if isinstance(info, dict) else None
+
+    def bookmarks_path(self, dataset_id: str) -> Path | None:
+        """The bookmarks file a logdir dataset's config names (checked to lie inside the logdir)."""
+        info = self.logdir_state(dataset_id) or {}
         return Path(info["bookmarks"]) if info.get("bookmarks") else None
 
     def list_datasets(self) -> list[dict[str, Any]]:
@@ -236,7 +225,7 @@ class Store:
         with self._lock:
             self._tensors.pop(dataset_id, None)
             self._metadata.pop(dataset_id, None)
-        shutil.rmtree(self.datasets_dir / dataset_id, ignore_errors=True)
+        shutil.rmtree(self.files(dataset_id).folder, ignore_errors=True)
         for pid in pids:
             self.coords_path(pid).unlink(missing_ok=True)
         return pids
@@ -244,8 +233,9 @@ class Store:
     def dataset_count(self) -> int:
         return int(self._query("SELECT COUNT(*) AS c FROM datasets")[0]["c"])
 
-    def dataset_dir(self, dataset_id: str) -> Path:
-        return self.datasets_dir / check_id(dataset_id, "dataset")
+    def files(self, dataset_id: str) -> DatasetFiles:
+        """The dataset's files (tensor, metadata, sprite, graph caches), by role."""
+        return self.dir.dataset(dataset_id)
 
     def tensor(self, dataset_id: str) -> np.ndarray:
         """The dataset's float32 tensor, memory-mapped read-only."""
@@ -254,13 +244,13 @@ class Store:
         if cached is not None:
             return cached
         self.get_dataset(dataset_id)
-        array = np.load(self.dataset_dir(dataset_id) / "tensor.npy", mmap_mode="r")
+        array = np.load(self.files(dataset_id).tensor, mmap_mode="r")
         with self._lock:
             self._tensors[dataset_id] = array
         return array
 
     def metadata_path(self, dataset_id: str) -> Path:
-        return self.dataset_dir(dataset_id) / "metadata.json"
+        return self.files(dataset_id).metadata
 
     def metadata(self, dataset_id: str) -> Metadata:
         with self._lock:
@@ -276,22 +266,18 @@ class Store:
         return metadata
 
     def sprite_path(self, dataset_id: str) -> Path | None:
-        path = self.dataset_dir(dataset_id) / "sprite.png"
+        path = self.files(dataset_id).sprite
         return path if path.exists() else None
 
     def derived(self, dataset_id: str, name: str, build: Callable[[Path], None]) -> np.ndarray:
         """A cache file derived from a dataset, built once by `build(tmp_path)` and memory-mapped."""
-        path = self.dataset_dir(dataset_id) / f"{name}.npy"
+        path = self.files(dataset_id).derived(name)
         with self._lock:
             lock = self._derived_locks.setdefault((dataset_id, name), threading.Lock())
         with lock:
             if not path.exists():
-                tmp = path.with_name(f".{name}-{new_id()}.npy")
-                try:
+                with atomic_path(path) as tmp:
                     build(tmp)
-                    os.replace(tmp, path)
-                finally:
-                    tmp.unlink(missing_ok=True)
         return np.load(path, mmap_mode="r")
 
     # -- projections --------------------------------------------------------------------------
@@ -372,7 +358,11 @@ class Store:
             self._db.execute(f"UPDATE projections SET {assignments} WHERE id = ?", (*fields.values(), pid))
 
     def coords_path(self, pid: str) -> Path:
-        return self.projections_dir / f"{check_id(pid, 'projection')}.npy"
+        return self.dir.coords(pid)
+
+    def load_coords(self, pid: str) -> np.ndarray:
+        """A finished projection's coordinates, float32 n × dims."""
+        return np.load(self.dir.coords(pid))
 
     def active_projections(self) -> Iterator[str]:
         for row in self._query("SELECT id FROM projections WHERE status IN ('queued', 'running')"):

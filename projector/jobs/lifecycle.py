@@ -1,218 +1,288 @@
-"""Projection jobs: a bounded pool, each job in its own process, with progress, frames and cancel.
+"""The one owner of a projection's life: queued → running → done / failed / cancelled.
 
-A job runs in a child process forked from a forkserver that has numpy and the reducers already
-imported, so it starts in milliseconds, cannot block the event loop, and can be killed at once.
-The server keeps each live job's state in memory and writes only status changes to the catalog.
+`Jobs` validates a request, claims its catalog row (the cache), hands the work to an executor
+(projector.jobs.executors), turns the executor's messages into states, progress, frames, results
+and quality, and is the one place where the catalog row and the live state are merged. The
+server and `projector project` both use it. Waiters are woken on every change: threads through
+a condition, asyncio tasks (the SSE stream) through an event set on their own loop.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from projector.data.store import INTERRUPTED, Store
+import numpy as np
 
-POLL_SECONDS = 0.1
+from projector.data.store import INTERRUPTED, Store
+from projector.errors import Conflict, InvalidParameter, NotFound
+from projector.jobs.executors.base import Executor, JobSpec, Message
+from projector.jobs.methods import check_dims, get_method
+
 TERMINAL = ("done", "failed", "cancelled")
+STORE_POLL_SECONDS = 0.5  # only for a job another process runs (e.g. `projector project` beside a server)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The latest coordinates of a running (or cancelled) job: little-endian float32 bytes."""
+
+    data: bytes
+    shape: tuple[int, int]
+    iteration: int
 
 
 @dataclass
 class Job:
-    pid: str
-    spec: dict[str, Any]
-    status: str = "queued"
-    progress: float = 0.0
-    iteration: int = 0
-    error: str | None = None
-    frame: bytes | None = None
-    frame_shape: tuple[int, int] | None = None
-    frame_iteration: int = 0
-    version: int = 0
-    cancel_requested: threading.Event = field(default_factory=threading.Event)
+    """A projection this process runs: its catalog object (`row`) kept current with the live state."""
 
-    def snapshot(self) -> dict[str, Any]:
-        return {"status": self.status, "progress": self.progress, "iteration": self.iteration, "error": self.error}
+    row: dict[str, Any]
+    frame: Frame | None = None
+    version: int = 0  # bumped on every change; waiters compare it
+    watchers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=set)
+
+    @property
+    def status(self) -> str:
+        return str(self.row["status"])
 
 
-# Imported once by the forkserver, so every job process starts with them loaded (imports only:
-# nothing runs there, so no thread pool exists yet when a job is forked).
-PRELOAD = ["projector.jobs.worker", "reducers.tsne", "reducers.umap_adapter", "reducers.quality"]
+class Jobs:
+    """Projection jobs of one data dir, run by `executor`."""
 
-
-def _context() -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(PRELOAD)
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-class JobManager:
-    """Runs at most `workers` projections at once; the rest wait in a queue."""
-
-    def __init__(self, store: Store, workers: int = 1, warm_up: bool = False) -> None:
+    def __init__(self, store: Store, executor: Executor) -> None:
         self.store = store
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="projector-job")
+        self.executor = executor
         self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()
-        self._ctx = _context()
-        self._stopping = threading.Event()
-        self.started = 0  # jobs that actually ran a worker process (tests count cache hits with it)
-        self.warm_up_process: multiprocessing.process.BaseProcess | None = None
-        if warm_up:
-            # Starts the forkserver now (so the first job does not pay its imports) and fills
-            # Numba's on-disk cache in a throwaway process, off the request path.
-            self.warm_up_process = self._ctx.Process(target=_warm_up_entry, name="projector-warm-up", daemon=True)
-            self.warm_up_process.start()
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self.started = 0  # jobs whose work actually started (tests count cache hits with it)
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def request(self, dataset_id: str, method_name: Any, dims: Any, params: Any) -> dict[str, Any]:
+        """Validate a projection request and start it unless the cache has it; returns the projection."""
+        dataset = self.store.get_dataset(dataset_id)
+        method = get_method(method_name)
+        dims = check_dims(dims)
+        if not isinstance(params, dict):
+            raise InvalidParameter("`params` must be a JSON object")
+        params = method.normalize(dims, params, dataset["n"], dataset["dim"])
+        if params.get("init_from"):
+            self._check_init_from(params["init_from"], dataset["n"], dims)
+        projection, needs_run = self.store.claim_projection(dataset["id"], method.name, dims, params)
+        if needs_run:
+            self.submit(projection)
+        return self.get(projection["id"])
+
+    def _check_init_from(self, pid: str, n: int, dims: int) -> None:
+        """A layout to start from must be a finished projection with the same number of points and dims."""
+        try:
+            start = self.store.get_projection(pid)
+        except NotFound:
+            raise InvalidParameter(f"parameter `init_from`: no projection {pid!r}") from None
+        start_n = self.store.get_dataset(start["dataset"])["n"]
+        if start["status"] != "done" or start_n != n or start["dims"] != dims:
+            raise InvalidParameter(
+                f"parameter `init_from`: projection {pid} must be done with {n} points in {dims}D"
+                f" (it is {start['status']}, {start_n} points in {start['dims']}D)"
+            )
 
     def submit(self, projection: dict[str, Any]) -> None:
+        """Hand a claimed (queued) projection to the executor."""
         pid = projection["id"]
-        dataset = projection["dataset"]
-        spec = {
-            "tensor": str(self.store.dataset_dir(dataset) / "tensor.npy"),
-            "method": projection["method"],
-            "dims": projection["dims"],
-            "params": projection["params"],
-            "out": str(self.store.coords_path(pid)),
-        }
-        job = Job(pid, spec)
+        job = Job(dict(projection))
         with self._lock:
             self._jobs[pid] = job
-        self._pool.submit(self._run, job)
+        spec = JobSpec(pid, projection["dataset"], str(self.store.root), projection["method"], projection["dims"], projection["params"])
+        self.executor.submit(spec, lambda message: self._on_message(pid, message))
 
-    def get(self, pid: str) -> Job | None:
+    # -- reads --------------------------------------------------------------------------------
+
+    def live(self, pid: str) -> dict[str, Any] | None:
+        """The projection object of a job this process runs, from memory (no catalog read)."""
         with self._lock:
-            return self._jobs.get(pid)
+            job = self._jobs.get(pid)
+            return dict(job.row) if job is not None else None
 
-    def cancel(self, pid: str) -> bool:
-        """Ask a queued or running job to stop; True if there was one."""
-        job = self.get(pid)
-        if job is None or job.status in TERMINAL:
-            return False
-        job.cancel_requested.set()
-        if job.status == "queued":
-            self._finish(job, "cancelled", None)
-        return True
+    def get(self, pid: str) -> dict[str, Any]:
+        """The projection object: the live job's if this process runs it, else the catalog's."""
+        return self.live(pid) or self.store.get_projection(pid)
 
-    def wait(self, pid: str, timeout: float | None = None) -> str:
-        """Block until a job ends; returns its final status (for the CLI and tests)."""
-        job = self.get(pid)
-        if job is None:
-            return str(self.store.get_projection(pid)["status"])
-        with _changes:
-            _changes.wait_for(lambda: job.status in TERMINAL, timeout)
-        return job.status
+    def list(self, dataset_id: str) -> list[dict[str, Any]]:
+        return [self.live(p["id"]) or p for p in self.store.projections_for(dataset_id)]
+
+    def coords(self, pid: str) -> tuple[bytes | np.ndarray, tuple[int, ...], int]:
+        """(float32 coordinates, shape, iteration): the result once done, else the latest frame."""
+        projection = self.get(pid)
+        if projection["status"] == "done":
+            coords = self.store.load_coords(pid)
+            return coords, coords.shape, int(projection["iteration"])
+        with self._lock:
+            job = self._jobs.get(pid)
+            frame = job.frame if job is not None else None
+        if frame is not None:
+            return frame.data, frame.shape, frame.iteration
+        state = projection["status"]
+        detail = f"projection {pid} is {state}" + (f": {projection['error']}" if projection["error"] else "; no frame yet")
+        raise Conflict(detail, code="not_ready" if state in ("queued", "running") else state)
+
+    # -- cancel and delete --------------------------------------------------------------------
+
+    def cancel(self, pid: str) -> dict[str, Any]:
+        """Stop a queued or running job now; returns the projection."""
+        self.store.get_projection(pid)
+        with self._lock:
+            job = self._jobs.get(pid)
+            running = job is not None and job.status not in TERMINAL
+            if running:
+                self._finish(pid, "cancelled", None)
+        if running:
+            self.executor.cancel(pid)
+        return self.get(pid)
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        """Cancel the dataset's jobs, then delete it and its projections' files."""
+        pids = [projection["id"] for projection in self.store.projections_for(dataset_id)]
+        for pid in pids:
+            self.cancel(pid)
+        self.store.delete_dataset(dataset_id)
+        with self._lock:
+            for pid in pids:
+                job = self._jobs.pop(pid, None)
+                if job is not None:
+                    self._notify(job)
 
     def shutdown(self) -> None:
-        """Stop every worker now; unfinished jobs are recorded as interrupted."""
-        self._stopping.set()
+        """Stop every job now; unfinished ones are recorded as interrupted."""
         with self._lock:
-            jobs = list(self._jobs.values())
-        for job in jobs:
-            if job.status == "queued":
-                self._finish(job, "failed", INTERRUPTED)
-        if self.warm_up_process is not None and self.warm_up_process.is_alive():
-            self.warm_up_process.kill()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+            for pid, job in list(self._jobs.items()):
+                if job.status not in TERMINAL:
+                    self._finish(pid, "failed", INTERRUPTED)
+        self.executor.shutdown()
 
-    # -- inside the pool ----------------------------------------------------------------------
+    # -- waiting ------------------------------------------------------------------------------
 
-    def _update(self, job: Job, **fields: Any) -> None:
-        with _changes:
-            for name, value in fields.items():
-                setattr(job, name, value)
-            job.version += 1
-            _changes.notify_all()
-
-    def _finish(self, job: Job, status: str, error: str | None, result: dict[str, Any] | None = None) -> None:
-        if job.status in TERMINAL:
-            return
-        fields: dict[str, Any] = {"status": status, "error": error, "progress": 1.0 if status == "done" else job.progress}
-        update = {**fields, "iteration": job.iteration}
-        if result is not None:
-            update["result"] = result
-        self.store.update_projection(job.pid, **update)
-        self._update(job, **fields)
-        if status != "cancelled":
-            job.frame = None  # the finished coordinates are on disk now
-
-    def _run(self, job: Job) -> None:
-        if job.cancel_requested.is_set() or job.status in TERMINAL or self._stopping.is_set():
-            return
-        self.store.update_projection(job.pid, status="running")
-        self._update(job, status="running")
-        self.started += 1
-        receiver, sender = self._ctx.Pipe(duplex=False)
-        process = self._ctx.Process(target=_worker_entry, args=(sender, job.spec), daemon=True)
-        try:
-            process.start()
-            sender.close()
-            self._pump(job, process, receiver)
-        except Exception as exc:  # the pipe or the process itself failed
-            self._finish(job, "failed", f"the projection worker failed: {exc}")
-        finally:
-            if process.is_alive():
-                process.kill()
-            process.join(timeout=5)
-            receiver.close()
-            if job.status not in TERMINAL:
-                code = process.exitcode
-                self._finish(job, "failed", f"the projection worker stopped unexpectedly (exit code {code})")
-            if job.status != "cancelled":  # a cancelled job keeps its last frame to show; others are on disk
-                with self._lock:
-                    self._jobs.pop(job.pid, None)
-
-    def _pump(self, job: Job, process: multiprocessing.process.BaseProcess, receiver: Any) -> None:
+    def wait(
+        self, pid: str, timeout: float | None = None, on_change: Callable[[dict[str, Any]], None] | None = None,
+        settled: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Block until the job ends (with `settled`, until its quality score is in too); returns the projection."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        version = -1
         while True:
-            if job.cancel_requested.is_set() or self._stopping.is_set():
-                process.kill()
-                if job.cancel_requested.is_set():
-                    self._finish(job, "cancelled", None)
-                else:
-                    self._finish(job, "failed", INTERRUPTED)
-                return
-            if not receiver.poll(POLL_SECONDS):
-                if not process.is_alive() and not receiver.poll(0):
+            with self._lock:
+                job = self._jobs.get(pid)
+                if job is not None and job.version == version:
+                    self._changed.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                    job = self._jobs.get(pid)
+                current = dict(job.row) if job is not None else None
+                version = job.version if job is not None else -1
+                done = job is None or (job.status in TERMINAL and not (settled and job.status == "done"))
+            if current is None:
+                current = self.store.get_projection(pid)
+                done = current["status"] in TERMINAL
+                if not done:
+                    time.sleep(STORE_POLL_SECONDS)
+            if on_change is not None:
+                on_change(current)
+            if done:
+                return current
+            if deadline is not None and time.monotonic() >= deadline:
+                return current
+
+    async def changes(self, pid: str, keepalive: float) -> AsyncIterator[dict[str, Any] | None]:
+        """The projection now and after every change, until it ends; None after `keepalive` quiet seconds."""
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        watcher = (loop, event)
+        with self._lock:
+            job = self._jobs.get(pid)
+            if job is not None:
+                job.watchers.add(watcher)
+        try:
+            while True:
+                event.clear()
+                try:
+                    current = self.live(pid) or await asyncio.to_thread(self.store.get_projection, pid)
+                except NotFound:  # deleted with its dataset
                     return
-                continue
-            try:
-                message = receiver.recv()
-            except EOFError:
+                yield current
+                if current["status"] in TERMINAL:
+                    return
+                if job is None:  # another process runs it: look again at the keep-alive pace
+                    await asyncio.sleep(keepalive)
+                    yield None
+                    continue
+                try:
+                    await asyncio.wait_for(event.wait(), keepalive)
+                except asyncio.TimeoutError:
+                    yield None
+        finally:
+            if job is not None:
+                with self._lock:
+                    job.watchers.discard(watcher)
+
+    # -- messages from the executor -----------------------------------------------------------
+
+    def _on_message(self, pid: str, message: Message) -> None:
+        kind = message[0]
+        with self._lock:
+            job = self._jobs.get(pid)
+            if job is None:
                 return
-            kind = message[0]
-            if kind == "progress":
-                self._update(job, progress=message[1], iteration=max(job.iteration, message[2]))
+            if kind == "ended":
+                if job.status not in TERMINAL:
+                    self._finish(pid, "failed", f"the projection worker stopped unexpectedly ({message[1] or 'no reason given'})")
+                if job.status != "cancelled":  # a cancelled job keeps its last frame to show; others are on disk
+                    self._jobs.pop(pid, None)
+                self._notify(job)
+                return
+            if kind == "quality":
+                self.store.update_projection(pid, result={"quality": message[1]})
+                job.row["quality"] = message[1]
+            elif job.status in TERMINAL:
+                return  # late messages of a cancelled job
+            elif kind == "running":
+                self.store.update_projection(pid, status="running")
+                job.row["status"] = "running"
+                self.started += 1
+            elif kind == "progress":
+                job.row["progress"] = message[1]
+                job.row["iteration"] = max(job.row["iteration"], message[2])
             elif kind == "frame":
                 _, iteration, shape, data = message
-                self._update(job, frame=data, frame_shape=tuple(shape), frame_iteration=iteration, iteration=max(job.iteration, iteration))
+                job.frame = Frame(data, (int(shape[0]), int(shape[1])), iteration)
+                job.row["iteration"] = max(job.row["iteration"], iteration)
             elif kind == "done":
-                self._finish(job, "done", None, message[1])  # keep listening: the quality score follows
-            elif kind == "quality":
-                self.store.update_projection(job.pid, result={"quality": message[1]})
-                self._update(job)
+                self._finish(pid, "done", None, message[1])
                 return
             elif kind == "error":
-                self._finish(job, "failed", message[1])
+                self._finish(pid, "failed", message[1])
                 return
+            self._notify(job)
 
+    def _finish(self, pid: str, status: str, error: str | None, result: dict[str, Any] | None = None) -> None:
+        """Record a terminal state in the catalog and in memory (caller holds the lock)."""
+        job = self._jobs[pid]
+        progress = 1.0 if status == "done" else job.row["progress"]
+        update: dict[str, Any] = {"status": status, "error": error, "progress": progress, "iteration": job.row["iteration"]}
+        if result is not None:
+            update["result"] = result
+        self.store.update_projection(pid, **update)
+        job.row = self.store.get_projection(pid)
+        if status != "cancelled":
+            job.frame = None  # the finished coordinates are on disk now
+        self._notify(job)
 
-# One condition for all job changes: waiters (SSE streams, `wait`) re-check their own job.
-_changes = threading.Condition()
-
-
-def _worker_entry(conn: Any, spec: dict[str, Any]) -> None:
-    from projector.jobs.worker import run
-
-    run(conn, spec)
-
-
-def _warm_up_entry() -> None:
-    import logging
-
-    from reducers.warmup import warm_up
-
-    seconds = warm_up()
-    logging.getLogger("projector").info("warm-up done: %s", seconds)
+    def _notify(self, job: Job) -> None:
+        job.version += 1
+        self._changed.notify_all()
+        for loop, event in list(job.watchers):
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # that loop has closed
+                job.watchers.discard((loop, event))

@@ -1,4 +1,4 @@
-"""The projection methods the service offers: their parameters, validation and how to run them.
+"""The projection methods the service offers: their parameters and validation (how they run: projector.jobs.runners).
 
 Parameters are normalised (defaults filled in, types coerced) before anything is cached, so
 `{}` and `{"perplexity": 30}` name the same projection.
@@ -6,23 +6,13 @@ Parameters are normalised (defaults filled in, types coerced) before anything is
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 import numpy as np
+from reducers.knn import METRICS
 
 from projector.errors import InvalidParameter
-
-
-class Reporter(Protocol):
-    """Where a running projection reports to: progress, live frames, and whether to stop."""
-
-    def progress(self, fraction: float, iteration: int = 0) -> None: ...
-
-    def frame(self, coords: np.ndarray, iteration: int) -> None: ...
-
-    def cancelled(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +42,9 @@ class Param:
                 raise fail("must be the id of a finished projection")
             return value
         if self.kind == "int_list":
-            if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            ):
                 raise fail("must be a list of integers")
             for item in value:
                 self._check_range(item, fail)
@@ -70,14 +62,20 @@ class Param:
         self._check_range(value, fail)
         return value
 
-    def _check_range(self, value: float, fail: Callable[[str], InvalidParameter]) -> None:
+    def _check_range(
+        self, value: float, fail: Callable[[str], InvalidParameter]
+    ) -> None:
         if self.minimum is not None and value < self.minimum:
             raise fail(f"must be at least {self.minimum}")
         if self.maximum is not None and value > self.maximum:
             raise fail(f"must be at most {self.maximum}")
 
     def describe(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"type": self.kind, "default": self.default, "doc": self.doc}
+        info: dict[str, Any] = {
+            "type": self.kind,
+            "default": self.default,
+            "doc": self.doc,
+        }
         if self.minimum is not None:
             info["minimum"] = self.minimum
         if self.maximum is not None:
@@ -87,66 +85,46 @@ class Param:
         return info
 
 
-class Graphs(Protocol):
-    """Where a method gets the dataset's shared kNN graph (see projector.jobs.graphs)."""
-
-    def get(self, metric: str, k: int) -> Any: ...
-
-
-Result = tuple[np.ndarray, dict[str, Any]]
-Runner = Callable[[np.ndarray, int, dict[str, Any], Reporter, Graphs], Result]
-
-
 @dataclass(frozen=True)
 class Method:
     name: str
     title: str
     params: tuple[Param, ...]
-    run: Runner
-    module: str  # the reducers module it needs; absent means the method is not available yet
 
-    def available(self) -> bool:
-        return importlib.util.find_spec(self.module) is not None
-
-    def normalize(self, dims: int, params: dict[str, Any], n: int, dim: int) -> dict[str, Any]:
+    def normalize(
+        self, dims: int, params: dict[str, Any], n: int, dim: int
+    ) -> dict[str, Any]:
         known = {p.name: p for p in self.params}
         unknown = sorted(set(params) - set(known))
         if unknown:
-            raise InvalidParameter(f"unknown parameter(s) {unknown} for {self.name}; known: {sorted(known)}")
-        values = {name: p.coerce(params[name]) if name in params else p.default for name, p in known.items()}
+            raise InvalidParameter(
+                f"unknown parameter(s) {unknown} for {self.name}; known: {sorted(known)}"
+            )
+        values = {
+            name: p.coerce(params[name]) if name in params else p.default
+            for name, p in known.items()
+        }
         return CHECKS[self.name](values, dims, n, dim)
 
 
 # -- PCA ------------------------------------------------------------------------------------------
 
-PCA_REPORTED = 10  # components whose explained variance the page can show
-
 
 def _check_pca(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str, Any]:
     limit = min(n, dim)
-    components = values["components"] if values["components"] is not None else list(range(dims))
+    components = (
+        values["components"] if values["components"] is not None else list(range(dims))
+    )
     if len(components) != dims:
-        raise InvalidParameter(f"parameter `components` needs {dims} entries (one per axis), got {components!r}")
+        raise InvalidParameter(
+            f"parameter `components` needs {dims} entries (one per axis), got {components!r}"
+        )
     if max(components) >= limit:
-        raise InvalidParameter(f"parameter `components` entries must be below {limit} for a {n} × {dim} tensor")
+        raise InvalidParameter(
+            f"parameter `components` entries must be below {limit} for a {n} × {dim} tensor"
+        )
     values["components"] = components
     return values
-
-
-def _run_pca(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs) -> Result:
-    from reducers import PCA
-
-    components = params["components"]
-    k = max(max(components) + 1, min(PCA_REPORTED, *X.shape))
-    reporter.progress(0.05)
-    pca = PCA(n_components=k, random_state=0).fit(X)
-    reporter.progress(0.6)
-    coords = np.ascontiguousarray(pca.transform(X)[:, components])
-    ratios = pca.explained_variance_ratio_
-    return coords, {
-        "explained_variance_ratio": [float(ratios[c]) for c in components],
-        "explained_variance_ratio_all": [float(r) for r in ratios[:PCA_REPORTED]],
-    }
 
 
 # -- t-SNE ----------------------------------------------------------------------------------------
@@ -158,33 +136,10 @@ def _check_tsne(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str
             f"parameter `perplexity` must be below (n - 1) / 3 = {(n - 1) / 3:g} for {n} points, got {values['perplexity']:g}"
         )
     if values["exaggeration_iter"] >= values["n_iter"]:
-        raise InvalidParameter("parameter `exaggeration_iter` must be smaller than `n_iter`")
+        raise InvalidParameter(
+            "parameter `exaggeration_iter` must be smaller than `n_iter`"
+        )
     return values
-
-
-def _iterative_callback(reporter: Reporter, total: int) -> Callable[[int, np.ndarray, Any], bool]:
-    def callback(iteration: int, coords: np.ndarray, _loss: Any = None) -> bool:
-        reporter.frame(coords, iteration)
-        reporter.progress(min(iteration / max(total, 1), 1.0), iteration)
-        return reporter.cancelled()
-
-    return callback
-
-
-def _run_tsne(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs) -> Result:
-    from reducers import TSNE
-
-    knn = graphs.get(params["metric"], int(min(X.shape[0] - 1, 3 * params["perplexity"])))
-    callback = _iterative_callback(reporter, params["n_iter"])
-    kwargs = {name: value for name, value in params.items() if name != "init_from"}
-    if isinstance(params.get("init_array"), np.ndarray):
-        # Continue from an earlier layout as it is (aligned training steps); shrinking it to the
-        # usual 1e-4 starting scale lets early exaggeration reshuffle the clusters (measured).
-        kwargs["init"] = params["init_array"]
-    kwargs.pop("init_array", None)
-    tsne = TSNE(n_components=dims, callback=callback, callback_every=10, knn=knn, **kwargs)
-    coords = tsne.fit_transform(X)
-    return coords, {"kl_divergence": float(getattr(tsne, "kl_divergence_", float("nan")))}
 
 
 # -- UMAP -----------------------------------------------------------------------------------------
@@ -192,45 +147,70 @@ def _run_tsne(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Report
 
 def _check_umap(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str, Any]:
     if values["n_neighbors"] >= n:
-        raise InvalidParameter(f"parameter `n_neighbors` must be below the number of points ({n})")
+        raise InvalidParameter(
+            f"parameter `n_neighbors` must be below the number of points ({n})"
+        )
     return values
 
 
-def _run_umap(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs) -> Result:
-    from reducers import UMAP
-
-    epochs = params["n_epochs"] or (500 if X.shape[0] <= 10000 else 200)  # umap-learn's own default
-    kwargs = {name: value for name, value in params.items() if name not in ("init_from", "init_array")}
-    kwargs["n_epochs"] = params["n_epochs"] or None
-    if isinstance(params.get("init_array"), np.ndarray):
-        kwargs["init"] = params["init_array"]  # umap-learn rescales an array start itself
-    knn = graphs.get(params["metric"], params["n_neighbors"] - 1)  # umap-learn counts the point itself
-    umap = UMAP(n_components=dims, callback=_iterative_callback(reporter, epochs), callback_every=10, knn=knn, **kwargs)
-    return umap.fit_transform(X), {}
-
-
-METRIC = Param("metric", "choice", "euclidean", choices=("euclidean", "cosine"), doc="distance in the input space")
+METRIC = Param(
+    "metric", "choice", "euclidean", choices=METRICS, doc="distance in the input space"
+)
 INIT_FROM = Param(
     "init_from", "projection_id", "",
     doc="start from this finished projection's layout (same n and dims), e.g. the previous training step",
 )  # fmt: skip
-SEED = Param("random_state", "int", 0, minimum=0, maximum=2**32 - 1, doc="seed; the same seed gives the same layout")
+SEED = Param(
+    "random_state",
+    "int",
+    0,
+    minimum=0,
+    maximum=2**32 - 1,
+    doc="seed; the same seed gives the same layout",
+)
 
 METHODS: dict[str, Method] = {
     "pca": Method(
         "pca",
         "PCA",
-        (Param("components", "int_list", None, minimum=0, maximum=99, doc="principal component (0-based) per axis"),),
-        _run_pca,
-        "reducers.pca",
+        (
+            Param(
+                "components",
+                "int_list",
+                None,
+                minimum=0,
+                maximum=99,
+                doc="principal component (0-based) per axis",
+            ),
+        ),
     ),
     "tsne": Method(
         "tsne",
         "t-SNE",
         (
-            Param("perplexity", "float", 30.0, minimum=2.0, maximum=500.0, doc="effective number of neighbours"),
-            Param("learning_rate", "float_or_auto", "auto", minimum=1e-3, doc="'auto' scales with n"),
-            Param("n_iter", "int", 750, minimum=50, maximum=10000, doc="iterations, exaggeration phase included"),
+            Param(
+                "perplexity",
+                "float",
+                30.0,
+                minimum=2.0,
+                maximum=500.0,
+                doc="effective number of neighbours",
+            ),
+            Param(
+                "learning_rate",
+                "float_or_auto",
+                "auto",
+                minimum=1e-3,
+                doc="'auto' scales with n",
+            ),
+            Param(
+                "n_iter",
+                "int",
+                750,
+                minimum=50,
+                maximum=10000,
+                doc="iterations, exaggeration phase included",
+            ),
             Param("early_exaggeration", "float", 12.0, minimum=1.0, maximum=100.0),
             Param("exaggeration_iter", "int", 250, minimum=0, maximum=5000),
             METRIC,
@@ -238,22 +218,34 @@ METHODS: dict[str, Method] = {
             INIT_FROM,
             SEED,
         ),
-        _run_tsne,
-        "reducers.tsne",
     ),
     "umap": Method(
         "umap",
         "UMAP",
         (
-            Param("n_neighbors", "int", 15, minimum=2, maximum=200, doc="size of the local neighbourhood"),
-            Param("min_dist", "float", 0.1, minimum=0.0, maximum=1.0, doc="how tightly points pack"),
-            Param("n_epochs", "int", 0, minimum=0, maximum=5000, doc="0 lets UMAP choose"),
+            Param(
+                "n_neighbors",
+                "int",
+                15,
+                minimum=2,
+                maximum=200,
+                doc="size of the local neighbourhood",
+            ),
+            Param(
+                "min_dist",
+                "float",
+                0.1,
+                minimum=0.0,
+                maximum=1.0,
+                doc="how tightly points pack",
+            ),
+            Param(
+                "n_epochs", "int", 0, minimum=0, maximum=5000, doc="0 lets UMAP choose"
+            ),
             METRIC,
             INIT_FROM,
             SEED,
         ),
-        _run_umap,
-        "reducers.umap_adapter",
     ),
 }
 CHECKS: dict[str, Callable[[dict[str, Any], int, int, int], dict[str, Any]]] = {
@@ -266,9 +258,10 @@ CHECKS: dict[str, Callable[[dict[str, Any], int, int, int], dict[str, Any]]] = {
 def get_method(name: Any) -> Method:
     method = METHODS.get(name) if isinstance(name, str) else None
     if method is None:
-        raise InvalidParameter(f"unknown method {name!r}; choose one of {sorted(METHODS)}", code="unknown_method")
-    if not method.available():
-        raise InvalidParameter(f"method {name!r} is not available in this build yet", code="method_unavailable")
+        raise InvalidParameter(
+            f"unknown method {name!r}; choose one of {sorted(METHODS)}",
+            code="unknown_method",
+        )
     return method
 
 
@@ -280,6 +273,11 @@ def check_dims(dims: Any) -> int:
 
 def describe_methods() -> dict[str, Any]:
     return {
-        name: {"title": m.title, "available": m.available(), "dims": [2, 3], "params": {p.name: p.describe() for p in m.params}}
+        name: {
+            "title": m.title,
+            "available": True,
+            "dims": [2, 3],
+            "params": {p.name: p.describe() for p in m.params},
+        }
         for name, m in METHODS.items()
     }

@@ -97,9 +97,7 @@ async def delete_dataset(request: Request) -> Response:
     dataset_id = request.path_params["id"]
     if db.get_dataset(dataset_id)["source"] == "logdir":
         raise Conflict(f"dataset {dataset_id!r} comes from the logdir and is read-only; remove it there", code="read_only")
-    for projection in db.projections_for(dataset_id):
-        jobs(request).cancel(projection["id"])
-    await run_in_threadpool(db.delete_dataset, dataset_id)
+    await run_in_threadpool(jobs(request).delete_dataset, dataset_id)
     return Response(status_code=204)
 
 

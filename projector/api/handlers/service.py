@@ -8,7 +8,6 @@ from starlette.responses import Response
 from projector import __version__
 from projector.api.request import JSONResponse
 from projector.jobs.methods import describe_methods
-from projector.api.openapi import openapi_document
 
 
 async def health(request: Request) -> Response:
@@ -16,7 +15,7 @@ async def health(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(openapi_document())
+    return JSONResponse(request.app.state.openapi)
 
 
 async def methods(request: Request) -> Response:

@@ -98,7 +98,7 @@ def test_bad_uploads_store_nothing(api: TestClient, case: str, request_kwargs: d
     assert response.json()["error"] == code and response.json()["detail"]
     assert stored_datasets(api) == []
     store = api.app.state.store  # type: ignore[attr-defined]
-    assert list(store.tmp_dir.iterdir()) == [] and list(store.datasets_dir.iterdir()) == []
+    assert list(store.dir.tmp.iterdir()) == [] and list(store.dir.datasets.iterdir()) == []
 
 
 def test_body_limit_gives_413(make_client: Callable[..., TestClient]) -> None:
@@ -147,4 +147,4 @@ def test_disk_full_is_a_clean_507(api: TestClient, vectors: np.ndarray, monkeypa
     response = api.post("/api/datasets", content=npy_bytes(vectors), headers={"Content-Type": "application/x-npy"})
     assert response.status_code == 507 and response.json()["error"] == "disk_full"
     store = api.app.state.store  # type: ignore[attr-defined]
-    assert stored_datasets(api) == [] and list(store.tmp_dir.iterdir()) == [] and list(store.datasets_dir.iterdir()) == []
+    assert stored_datasets(api) == [] and list(store.dir.tmp.iterdir()) == [] and list(store.dir.datasets.iterdir()) == []

@@ -11,7 +11,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from projector.data import neighbors
-from projector.jobs.graphs import GraphSource, cached_k, load_graph
+from projector.data.graphs import load_graph
+from projector.data.layout import DatasetFiles
+from projector.jobs.graphs import GraphSource
 from tests.conftest import npy_bytes, wait_done
 
 
@@ -38,10 +40,10 @@ def test_umap_then_tsne_share_one_graph(api: TestClient, dataset: dict[str, Any]
     assert umap["knn_graph"]["reused"] is False and umap["knn_graph"]["k"] == 9
     tsne = project(api, dataset["id"], "tsne", perplexity=10.0, n_iter=300, exaggeration_iter=100)
     assert tsne["knn_graph"] == {**tsne["knn_graph"], "reused": True, "k": 30, "metric": "euclidean"}
-    folder = api.app.state.store.dataset_dir(dataset["id"])  # type: ignore[attr-defined]
-    assert cached_k(folder, "euclidean") == [90]
+    files = api.app.state.store.files(dataset["id"])  # type: ignore[attr-defined]
+    assert files.graph_ks("euclidean") == [90]
     cosine = project(api, dataset["id"], "umap", n_neighbors=10, n_epochs=50, metric="cosine")
-    assert cosine["knn_graph"]["reused"] is False and cached_k(folder, "cosine") == [90]
+    assert cosine["knn_graph"]["reused"] is False and files.graph_ks("cosine") == [90]
 
 
 def test_tsne_through_the_service_separates_clusters(api: TestClient, dataset: dict[str, Any]) -> None:
@@ -85,11 +87,12 @@ def test_large_datasets_answer_neighbours_from_the_graph(api: TestClient, datase
 def test_half_written_graphs_are_ignored(tmp_path: Path, vectors: np.ndarray) -> None:
     np.save(tmp_path / "knn-euclidean-90-indices.npy", np.zeros((200, 90), dtype=np.int32))  # no distances file
     (tmp_path / ".knn-euclidean-50-distances.npy.partial").write_bytes(b"junk")
-    assert cached_k(tmp_path, "euclidean") == [] and load_graph(tmp_path, "euclidean", 10) is None
-    source = GraphSource(tmp_path, vectors)
+    files = DatasetFiles(tmp_path)
+    assert files.graph_ks("euclidean") == [] and load_graph(files, "euclidean", 10) is None
+    source = GraphSource(files, vectors)
     graph = source.get("euclidean", 10)
     assert source.used["reused"] is False and graph.indices.shape == (200, 10)
-    again = GraphSource(tmp_path, vectors)
+    again = GraphSource(files, vectors)
     np.testing.assert_array_equal(again.get("euclidean", 20).indices[:, :10], graph.indices)
     assert again.used["reused"] is True
 
@@ -126,7 +129,7 @@ def test_init_from_must_fit(api: TestClient, dataset: dict[str, Any]) -> None:
 def test_a_restart_removes_caches_cut_short(make_client: Any, tmp_path: Path, vectors: np.ndarray) -> None:
     first = make_client(data_dir=tmp_path / "d")
     dataset = first.post("/api/datasets", content=npy_bytes(vectors), headers={"Content-Type": "application/x-npy"}).json()
-    folder = first.app.state.store.dataset_dir(dataset["id"])  # type: ignore[attr-defined]
+    folder = first.app.state.store.files(dataset["id"]).folder  # type: ignore[attr-defined]
     first.__exit__(None, None, None)
     (folder / ".knn-euclidean-90-indices.npy.partial").write_bytes(b"half")  # killed mid-build
     (folder / ".unit-0123.npy").write_bytes(b"half")

@@ -1,0 +1,125 @@
+"""The local executor: each job in its own child process, at most `workers` at once.
+
+Children fork from a forkserver that has numpy and the reducers already imported, so a job
+starts in milliseconds, never blocks the event loop, and can be killed at once (cancel = SIGKILL).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from reducers.warmup import warm_up
+
+from projector.jobs import worker
+from projector.jobs.executors.base import Emit, Executor, JobSpec
+
+POLL_SECONDS = 0.1
+# Imported once by the forkserver, so every job process starts with them loaded (imports only:
+# nothing runs there, so no thread pool exists yet when a job is forked).
+PRELOAD = ["projector.jobs.worker", "reducers.tsne", "reducers.umap_adapter", "reducers.quality"]
+Entry = Callable[[Connection, JobSpec], None]
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class LocalExecutor(Executor):
+    """Job processes on this machine.
+
+    Parameters:
+        workers: jobs that run at once; the rest wait in a queue.
+        warm_up: start the forkserver now and fill Numba's cache in a throwaway process.
+        entry: the function a job process runs, `entry(conn, spec)` (tests pass their own).
+    """
+
+    def __init__(self, workers: int = 1, warm_up: bool = False, entry: Entry = worker.main) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="projector-job")
+        self._ctx = process_context()
+        self._entry = entry
+        self._stop: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.warm_up_process: BaseProcess | None = None
+        if warm_up:
+            self.warm_up_process = self._ctx.Process(target=_warm_up_entry, name="projector-warm-up", daemon=True)
+            self.warm_up_process.start()
+
+    def submit(self, spec: JobSpec, emit: Emit) -> None:
+        stop = threading.Event()
+        with self._lock:
+            self._stop[spec.pid] = stop
+        self._pool.submit(self._run, spec, emit, stop)
+
+    def cancel(self, pid: str) -> None:
+        with self._lock:
+            stop = self._stop.get(pid)
+        if stop is not None:
+            stop.set()
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            for stop in self._stop.values():
+                stop.set()
+        if self.warm_up_process is not None and self.warm_up_process.is_alive():
+            self.warm_up_process.kill()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, spec: JobSpec, emit: Emit, stop: threading.Event) -> None:
+        detail: str | None = None
+        try:
+            if not (stop.is_set() or self._stopping.is_set()):
+                detail = self._run_process(spec, emit, stop)
+        except Exception as exc:  # the pipe or the process itself failed
+            detail = f"the projection worker failed: {exc}"
+        finally:
+            with self._lock:
+                self._stop.pop(spec.pid, None)
+            emit(("ended", detail))
+
+    def _run_process(self, spec: JobSpec, emit: Emit, stop: threading.Event) -> str | None:
+        receiver, sender = self._ctx.Pipe(duplex=False)
+        process = self._ctx.Process(target=self._entry, args=(sender, spec), daemon=True)
+        try:
+            process.start()
+            sender.close()
+            emit(("running",))
+            self._pump(process, receiver, emit, stop)
+        finally:
+            if process.is_alive():
+                process.kill()
+            process.join(timeout=5)
+            receiver.close()
+        return None if stop.is_set() else f"exit code {process.exitcode}"
+
+    def _pump(self, process: BaseProcess, receiver: Any, emit: Emit, stop: threading.Event) -> None:
+        while not stop.is_set():
+            if not receiver.poll(POLL_SECONDS):
+                if not process.is_alive() and not receiver.poll(0):
+                    return
+                continue
+            try:
+                message = receiver.recv()
+            except EOFError:
+                return
+            emit(message)
+            if message[0] in ("quality", "error"):
+                return
+        process.kill()
+
+
+def _warm_up_entry() -> None:
+    seconds = warm_up()
+    logging.getLogger("projector").info("warm-up done: %s", seconds)
