@@ -62,7 +62,7 @@ def _literal_only_snappy(data: bytes) -> bytes:
     """A valid (uncompressing) Snappy encoding: the length, then literals of <= 60 bytes."""
     out = bytearray(varint(len(data)))
     for i in range(0, len(data), 60):
-        chunk = data[i:i + 60]
+        chunk = data[i : i + 60]
         out.append((len(chunk) - 1) << 2)
         out += chunk
     return bytes(out)
@@ -72,7 +72,7 @@ def _table(entries: list[tuple[bytes, bytes]], compress: bool = False, per_block
     out = bytearray()
     index_entries = []
     for start in range(0, len(entries), per_block):
-        chunk = entries[start:start + per_block]
+        chunk = entries[start : start + per_block]
         contents = table_block(chunk, restart_interval=2)
         kind = 0
         if compress:
@@ -91,8 +91,17 @@ def _table(entries: list[tuple[bytes, bytes]], compress: bool = False, per_block
 def _entry_proto(dtype: int, shape: tuple[int, ...], offset: int, size: int, crc: int) -> bytes:
     dims = b"".join(b"\x12" + bytes([len(d)]) + d for d in (b"\x08" + varint(s) for s in shape))
     return (
-        b"\x08" + varint(dtype) + b"\x12" + varint(len(dims)) + dims
-        + b"\x20" + varint(offset) + b"\x28" + varint(size) + b"\x35" + struct.pack("<I", crc)
+        b"\x08"
+        + varint(dtype)
+        + b"\x12"
+        + varint(len(dims))
+        + dims
+        + b"\x20"
+        + varint(offset)
+        + b"\x28"
+        + varint(size)
+        + b"\x35"
+        + struct.pack("<I", crc)
     )
 
 

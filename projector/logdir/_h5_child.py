@@ -13,7 +13,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 
-try:  # noqa: SIM105
+try:
     import resource
 except ImportError:  # pragma: no cover - not on POSIX
     resource = None  # type: ignore[assignment]

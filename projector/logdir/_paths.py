@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
+from io import BufferedReader
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,9 +35,7 @@ def resolve_inside(root: Path, base: Path, name: str, what: str, source: Path) -
     if real == root or real.is_relative_to(root):
         return real
     if _lexical(candidate).is_relative_to(root):
-        raise LogdirError(
-            f"{source}: {what} {name!r} is a symlink to {real}, outside the logdir {root}; refused"
-        )
+        raise LogdirError(f"{source}: {what} {name!r} is a symlink to {real}, outside the logdir {root}; refused")
     raise LogdirError(f"{source}: {what} {name!r} points outside the logdir {root}; refused")
 
 
@@ -78,7 +77,7 @@ def _descriptor_path(fd: int) -> str | None:
     return None
 
 
-def open_inside(root: Path, path: str | os.PathLike[str], what: str = "file") -> BinaryIO:
+def open_inside(root: Path, path: str | os.PathLike[str], what: str = "file") -> BufferedReader:
     """Open a regular file for reading only if what is opened really lies inside ``root``.
 
     The final component is opened with O_NOFOLLOW (a symlink swapped in after the scan fails),
@@ -113,7 +112,7 @@ def open_inside(root: Path, path: str | os.PathLike[str], what: str = "file") ->
             raise LogdirError(f"{path}: {what} was moved outside the logdir {root} after the scan; refused")
         if os.O_NONBLOCK:
             os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
+        return os.fdopen(fd, "rb")  # type: ignore[return-value]  # buffered binary reader
     except BaseException:
         os.close(fd)
         raise

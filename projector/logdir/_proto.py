@@ -44,18 +44,18 @@ def iter_fields(buf: bytes, where: str = "message") -> Iterator[tuple[int, int, 
         elif wire == 1:
             if pos + 8 > end:
                 raise LogdirError(f"{where}: truncated fixed64 field {number}")
-            value = int.from_bytes(buf[pos:pos + 8], "little")
+            value = int.from_bytes(buf[pos : pos + 8], "little")
             pos += 8
         elif wire == 2:
             length, pos = read_varint(buf, pos, where)
             if pos + length > end:
                 raise LogdirError(f"{where}: field {number} runs past the end of the message")
-            value = bytes(buf[pos:pos + length])
+            value = bytes(buf[pos : pos + length])
             pos += length
         elif wire == 5:
             if pos + 4 > end:
                 raise LogdirError(f"{where}: truncated fixed32 field {number}")
-            value = int.from_bytes(buf[pos:pos + 4], "little")
+            value = int.from_bytes(buf[pos : pos + 4], "little")
             pos += 4
         else:
             raise LogdirError(f"{where}: unsupported wire type {wire} for field {number}")

@@ -36,12 +36,12 @@ def snappy_decompress(data: bytes, max_length: int = MAX_INDEX_BYTES) -> bytes:
                 extra = n - 59
                 if pos + extra > end:
                     raise LogdirError("Snappy block: truncated literal length")
-                n = int.from_bytes(data[pos:pos + extra], "little")
+                n = int.from_bytes(data[pos : pos + extra], "little")
                 pos += extra
             n += 1
             if pos + n > end:
                 raise LogdirError("Snappy block: literal runs past the end")
-            out += data[pos:pos + n]
+            out += data[pos : pos + n]
             pos += n
             continue
         if kind == 1:
@@ -55,13 +55,13 @@ def snappy_decompress(data: bytes, max_length: int = MAX_INDEX_BYTES) -> bytes:
             if pos + width > end:
                 raise LogdirError("Snappy block: truncated copy")
             n = (tag >> 2) + 1
-            offset = int.from_bytes(data[pos:pos + width], "little")
+            offset = int.from_bytes(data[pos : pos + width], "little")
             pos += width
         if offset == 0 or offset > len(out):
             raise LogdirError("Snappy block: copy offset points before the start")
         start = len(out) - offset
         if offset >= n:
-            out += out[start:start + n]
+            out += out[start : start + n]
         else:  # overlapping copy repeats the last `offset` bytes
             pattern = bytes(out[start:])
             reps = -(-n // offset)

@@ -26,11 +26,11 @@ def _read_block(data: bytes, offset: int, size: int, source: str, verify: bool) 
             f"{source}: truncated or corrupt index: block at offset {offset} (size {size}) "
             f"runs past the end of the file ({len(data)} bytes)"
         )
-    block = data[offset:offset + size]
+    block = data[offset : offset + size]
     kind = data[offset + size]
     if verify:
         stored = struct.unpack_from("<I", data, offset + size + 1)[0]
-        actual = crc32c(data[offset:offset + size + 1])
+        actual = crc32c(data[offset : offset + size + 1])
         if unmask(stored) != actual:
             raise LogdirError(f"{source}: checksum mismatch in the index block at offset {offset}")
     if kind == _NO_COMPRESSION:
@@ -60,9 +60,9 @@ def _block_entries(block: bytes, source: str) -> list[tuple[bytes, bytes]]:
         value_len, pos = read_varint(block, pos, source)
         if shared > len(key) or pos + non_shared + value_len > end:
             raise LogdirError(f"{source}: corrupt block entry at byte {pos}")
-        key = key[:shared] + block[pos:pos + non_shared]
+        key = key[:shared] + block[pos : pos + non_shared]
         pos += non_shared
-        entries.append((key, block[pos:pos + value_len]))
+        entries.append((key, block[pos : pos + value_len]))
         pos += value_len
     return entries
 
@@ -73,10 +73,7 @@ def read_table(path: str | Path, verify: bool = True, root: Path | None = None) 
     source = str(path)
     data = read_inside(Path(os.path.realpath(root or path.parent)), path, MAX_INDEX_BYTES, "checkpoint index")
     if len(data) < FOOTER_SIZE:
-        raise LogdirError(
-            f"{source}: not a checkpoint index or truncated ({len(data)} bytes, "
-            f"shorter than the {FOOTER_SIZE}-byte footer)"
-        )
+        raise LogdirError(f"{source}: not a checkpoint index or truncated ({len(data)} bytes, shorter than the {FOOTER_SIZE}-byte footer)")
     magic = struct.unpack_from("<Q", data, len(data) - 8)[0]
     if magic != TABLE_MAGIC:
         raise LogdirError(f"{source}: not a checkpoint index or truncated (bad magic number at the end)")

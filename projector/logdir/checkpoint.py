@@ -20,19 +20,47 @@ __all__ = ["FLOAT_DTYPES", "Checkpoint", "TensorEntry", "normalise_prefix"]
 
 # DataType enum value -> (name, element width in bytes; 0 = variable width)
 DTYPES: dict[int, tuple[str, int]] = {
-    1: ("float32", 4), 2: ("float64", 8), 3: ("int32", 4), 4: ("uint8", 1),
-    5: ("int16", 2), 6: ("int8", 1), 7: ("string", 0), 8: ("complex64", 8),
-    9: ("int64", 8), 10: ("bool", 1), 11: ("qint8", 1), 12: ("quint8", 1),
-    13: ("qint32", 4), 14: ("bfloat16", 2), 15: ("qint16", 2), 16: ("quint16", 2),
-    17: ("uint16", 2), 18: ("complex128", 16), 19: ("float16", 2), 20: ("resource", 0),
-    21: ("variant", 0), 22: ("uint32", 4), 23: ("uint64", 8),
+    1: ("float32", 4),
+    2: ("float64", 8),
+    3: ("int32", 4),
+    4: ("uint8", 1),
+    5: ("int16", 2),
+    6: ("int8", 1),
+    7: ("string", 0),
+    8: ("complex64", 8),
+    9: ("int64", 8),
+    10: ("bool", 1),
+    11: ("qint8", 1),
+    12: ("quint8", 1),
+    13: ("qint32", 4),
+    14: ("bfloat16", 2),
+    15: ("qint16", 2),
+    16: ("quint16", 2),
+    17: ("uint16", 2),
+    18: ("complex128", 16),
+    19: ("float16", 2),
+    20: ("resource", 0),
+    21: ("variant", 0),
+    22: ("uint32", 4),
+    23: ("uint64", 8),
 }
 FLOAT_DTYPES = frozenset({"float16", "bfloat16", "float32", "float64"})
 _NUMPY: dict[str, str] = {
-    "float32": "f4", "float64": "f8", "float16": "f2", "bfloat16": "u2",
-    "int32": "i4", "uint8": "u1", "int16": "i2", "int8": "i1", "int64": "i8",
-    "bool": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
-    "complex64": "c8", "complex128": "c16",
+    "float32": "f4",
+    "float64": "f8",
+    "float16": "f2",
+    "bfloat16": "u2",
+    "int32": "i4",
+    "uint8": "u1",
+    "int16": "i2",
+    "int8": "i1",
+    "int64": "i8",
+    "bool": "u1",
+    "uint16": "u2",
+    "uint32": "u4",
+    "uint64": "u8",
+    "complex64": "c8",
+    "complex128": "c16",
 }
 
 
@@ -131,9 +159,7 @@ def _ordered_signed(value: int) -> bytes:
 def slice_key(name: str, extents: list[tuple[int, int | None]]) -> bytes:
     """The table key TensorFlow stores one slice of a partitioned tensor under."""
     escaped = name.encode("utf-8")
-    escaped = b"".join(
-        b"\x00\xff" if b == 0 else b"\xff\x00" if b == 0xFF else bytes([b]) for b in escaped
-    )
+    escaped = b"".join(b"\x00\xff" if b == 0 else b"\xff\x00" if b == 0xFF else bytes([b]) for b in escaped)
     key = b"\x00" + escaped + b"\x00\x01" + _ordered_unsigned(len(extents))
     for start, length in extents:
         key += _ordered_signed(start) + _ordered_signed(-1 if length is None else length)
@@ -236,8 +262,7 @@ class Checkpoint:
         needed = math.prod(piece.shape) * piece.width
         if piece.size != needed:
             raise LogdirError(
-                f"{self.index_path}: tensor {name!r} says {piece.size} bytes but shape "
-                f"{list(piece.shape)} of {piece.dtype} needs {needed}"
+                f"{self.index_path}: tensor {name!r} says {piece.size} bytes but shape {list(piece.shape)} of {piece.dtype} needs {needed}"
             )
         if not 0 <= piece.shard_id < self.num_shards:
             raise LogdirError(f"{self.index_path}: tensor {name!r} is in shard {piece.shard_id} of {self.num_shards}")
@@ -281,10 +306,7 @@ class Checkpoint:
     def _read_sliced(self, name: str, entry: TensorEntry) -> np.ndarray:
         out = np.zeros(entry.shape, dtype=self._numpy_dtype(entry.dtype))
         for extents, piece_entry in zip(entry.slices, self._pieces(name, entry)):
-            index = tuple(
-                slice(start, dim if length is None else start + length)
-                for (start, length), dim in zip(extents, entry.shape)
-            )
+            index = tuple(slice(start, dim if length is None else start + length) for (start, length), dim in zip(extents, entry.shape))
             if out[index].shape != piece_entry.shape:
                 raise LogdirError(f"{self.index_path}: slice {extents} of {name!r} has shape {piece_entry.shape}")
             out[index] = self._read_raw(name, piece_entry)
@@ -301,8 +323,7 @@ class Checkpoint:
         except LogdirError as exc:
             if "not found" in str(exc):
                 raise LogdirError(
-                    f"{path}: missing data file (shard {entry.shard_id + 1} of {self.num_shards}) "
-                    f"of checkpoint {self.prefix.name}"
+                    f"{path}: missing data file (shard {entry.shard_id + 1} of {self.num_shards}) of checkpoint {self.prefix.name}"
                 ) from None
             raise
         with fh:
@@ -310,7 +331,7 @@ class Checkpoint:
             buf = np.empty(entry.size, dtype=np.uint8)
             try:
                 fh.seek(entry.offset)
-                got = fh.readinto(memoryview(buf)) if entry.size else 0
+                got = fh.readinto(buf.data) if entry.size else 0
             except OSError as exc:
                 raise LogdirError(f"{path}: cannot read ({exc.strerror})") from None
         if got != entry.size:

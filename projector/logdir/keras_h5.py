@@ -137,7 +137,7 @@ def _ask(path: Path, root: Path | None, request: dict[str, Any]) -> tuple[dict[s
                 if len(shape) != 2 or shape[0] * shape[1] > MAX_TENSOR_VALUES:
                     raise LogdirError(f"{path}: the HDF5 reader sent shape {list(shape)}; refused")
                 array = np.empty(shape, dtype="<f4")
-                if _read_exact(proc.stdout, memoryview(array).cast("B")) != array.nbytes:
+                if _read_exact(proc.stdout, array.data.cast("B")) != array.nbytes:
                     reply = None
             proc.stdout.close()
             returncode = proc.wait()

@@ -23,7 +23,7 @@ __all__ = ["EMPTY_LABEL", "metadata_tsv"]
 
 EMPTY_LABEL = "<empty>"
 # What JavaScript's String.prototype.trim() removes (WhiteSpace and LineTerminator).
-_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"  # noqa: E501
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 
 
 def _cell(value: Any) -> str:

@@ -12,9 +12,7 @@ __all__ = ["digest", "display_name", "is_embedding_variable", "match_tensor_name
 
 VARIABLE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 # TF1 optimizer slots are stored as "<variable>/<Optimizer>[_1]"
-_TF1_SLOT = re.compile(
-    r"/(Adam|Adam_1|Momentum|RMSProp|RMSProp_1|Adagrad|AdagradDA|Adadelta|Adadelta_1|Ftrl|Ftrl_1|Nadam|Nadam_1)$"
-)
+_TF1_SLOT = re.compile(r"/(Adam|Adam_1|Momentum|RMSProp|RMSProp_1|Adagrad|AdagradDA|Adadelta|Adadelta_1|Ftrl|Ftrl_1|Nadam|Nadam_1)$")
 _STEPPED_NAME = re.compile(r"^(.*):(\d+)$")
 
 

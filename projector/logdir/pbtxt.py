@@ -79,8 +79,17 @@ _TOKEN = re.compile(
 )
 
 _SIMPLE_ESCAPES = {
-    "n": b"\n", "t": b"\t", "r": b"\r", "a": b"\a", "b": b"\b", "f": b"\f", "v": b"\v",
-    "\\": b"\\", "'": b"'", '"': b'"', "?": b"?",
+    "n": b"\n",
+    "t": b"\t",
+    "r": b"\r",
+    "a": b"\a",
+    "b": b"\b",
+    "f": b"\f",
+    "v": b"\v",
+    "\\": b"\\",
+    "'": b"'",
+    '"': b'"',
+    "?": b"?",
 }
 
 
@@ -113,11 +122,11 @@ def _unescape(body: str, where: str) -> str:
                 j += 1
             if j == i + 1:
                 raise LogdirError(f"{where}: \\x escape without hex digits")
-            out.append(int(body[i + 1:j], 16))
+            out.append(int(body[i + 1 : j], 16))
             i = j
         elif esc in "uU":
             width = 4 if esc == "u" else 8
-            digits = body[i + 1:i + 1 + width]
+            digits = body[i + 1 : i + 1 + width]
             if len(digits) != width or not all(c in "0123456789abcdefABCDEF" for c in digits):
                 raise LogdirError(f"{where}: bad \\{esc} escape")
             out += chr(int(digits, 16)).encode("utf-8", "surrogatepass")
@@ -141,7 +150,7 @@ def _tokenize(text: str, source: str) -> list[_Token]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            snippet = text[pos:pos + 20].split("\n")[0]
+            snippet = text[pos : pos + 20].split("\n")[0]
             raise LogdirError(f"{source}: line {line}: unexpected text {snippet!r}")
         kind = match.lastgroup or ""
         chunk = match.group()

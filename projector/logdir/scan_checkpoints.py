@@ -131,16 +131,12 @@ def _check_tensor(scan: Scan, ckpt: Checkpoint, key: str, files: list[Path]) -> 
     if len(shape) != 2:
         raise LogdirError(f"{index}: tensor {key!r} has shape {list(shape)}; embeddings must be 2-D")
     if dtype not in FLOAT_DTYPES:
-        raise LogdirError(
-            f"{index}: tensor {key!r} has dtype {dtype}; only float16, bfloat16, float32 and float64 can be shown"
-        )
+        raise LogdirError(f"{index}: tensor {key!r} has dtype {dtype}; only float16, bfloat16, float32 and float64 can be shown")
     for shard in ckpt.shards_of(key):
         data = ckpt.data_path(shard)
         files.append(data)
         if not data.is_file():
-            raise LogdirError(
-                f"{data}: missing data file (shard {shard + 1} of {ckpt.num_shards}) of checkpoint {ckpt.prefix.name}"
-            )
+            raise LogdirError(f"{data}: missing data file (shard {shard + 1} of {ckpt.num_shards}) of checkpoint {ckpt.prefix.name}")
         if not is_inside(scan.root, data):
             raise LogdirError(f"{data}: symlink to outside the logdir; refused")
     ckpt.check(key)  # declared sizes against the limit and the data files' sizes

@@ -8,7 +8,7 @@ LogdirError (a ValueError) with the 1-based line of the first problem.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from .limits import MAX_TENSOR_VALUES, MAX_TSV_LINE_BYTES
 
 __all__ = ["TsvSource", "TsvTooLarge", "parse_tensor_tsv", "tsv_shape"]
 
-TsvSource = Union[bytes, bytearray, memoryview, BinaryIO, Iterable[bytes]]
+TsvSource = bytes | bytearray | memoryview | BinaryIO | Iterable[bytes]
 _BLOCK = 8 << 20
 
 
@@ -29,7 +29,7 @@ def _blocks(source: TsvSource) -> Iterator[bytes]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         view = memoryview(source).cast("B")
         for start in range(0, len(view), _BLOCK):
-            yield bytes(view[start:start + _BLOCK])
+            yield bytes(view[start : start + _BLOCK])
     elif hasattr(source, "read"):
         while block := source.read(_BLOCK):  # type: ignore[union-attr]
             yield block
@@ -48,7 +48,7 @@ def _line_blocks(source: TsvSource, where: str) -> Iterator[tuple[int, bytes]]:
         if cut < 0:
             pending = data
         else:
-            pending = data[cut + 1:]
+            pending = data[cut + 1 :]
             yield line, data[:cut]
             line += data.count(b"\n", 0, cut) + 1
         if len(pending) > MAX_TSV_LINE_BYTES:
@@ -77,9 +77,7 @@ def _bad_cell(lines: list[str], first: int, where: str) -> LogdirError:
     return LogdirError(f"{where}: lines {first}-{first + len(lines) - 1} hold values that are not numbers")
 
 
-def parse_tensor_tsv(
-    source: TsvSource, *, max_values: int = MAX_TENSOR_VALUES, where: str = "tensor TSV"
-) -> np.ndarray:
+def parse_tensor_tsv(source: TsvSource, *, max_values: int = MAX_TENSOR_VALUES, where: str = "tensor TSV") -> np.ndarray:
     """The TSV as float32 (rows, columns): each value parsed as a double and rounded once to
     float32, as TensorBoard does. NaN and infinities are kept; the caller decides about them.
     """
@@ -98,9 +96,7 @@ def parse_tensor_tsv(
             for offset, line in enumerate(lines):
                 line = line.rstrip("\r")
                 if line and line.count("\t") + 1 != width:
-                    raise LogdirError(
-                        f"{where}: line {first + offset} has {line.count(chr(9)) + 1} values, earlier lines have {width}"
-                    )
+                    raise LogdirError(f"{where}: line {first + offset} has {line.count(chr(9)) + 1} values, earlier lines have {width}")
         if (rows + len(kept)) * width > max_values:
             raise TsvTooLarge(f"{where}: more than {max_values:,} values; refused")
         try:  # NumPy parses each value as a double and rounds it once to float32

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 from collections.abc import Sequence
+from io import BufferedReader
 from itertools import chain
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def sniff_raw(path: str | Path, tensor_shape: Shape, root: Path | None = None) -
     return is_raw_float32(head, tensor_shape, complete=complete)
 
 
-def _raw(fh: object, size: int, path: Path, tensor_shape: Shape) -> np.ndarray:
+def _raw(fh: BufferedReader, size: int, path: Path, tensor_shape: Shape) -> np.ndarray:
     if not tensor_shape or len(tensor_shape) != 2:
         raise LogdirError(f"{path}: binary tensor file needs tensor_shape [rows, dims] in the projector config")
     rows, dims = int(tensor_shape[0]), int(tensor_shape[1])
@@ -57,11 +58,9 @@ def _raw(fh: object, size: int, path: Path, tensor_shape: Shape) -> np.ndarray:
     if needed > MAX_TENSOR_BYTES:
         raise LogdirError(f"{path}: tensor_shape {rows}x{dims} is {needed:,} bytes; at most {MAX_TENSOR_BYTES:,}")
     if size != needed:
-        raise LogdirError(
-            f"{path}: raw float32 file has {size} bytes but tensor_shape {rows}x{dims} needs {needed}"
-        )
+        raise LogdirError(f"{path}: raw float32 file has {size} bytes but tensor_shape {rows}x{dims} needs {needed}")
     out = np.empty((rows, dims), dtype="<f4")
-    got = fh.readinto(memoryview(out).cast("B")) if needed else 0  # type: ignore[attr-defined]
+    got = fh.readinto(out.data.cast("B")) if needed else 0
     if got != needed:
         raise LogdirError(f"{path}: raw float32 file shrank while being read")
     return out.astype(np.float32, copy=False)
@@ -92,8 +91,7 @@ def read_tensor_file(path: str | Path, tensor_shape: Shape = None, root: Path | 
             ) from None
     if tensor_shape and len(tensor_shape) == 2 and tuple(array.shape) != tuple(tensor_shape):
         raise LogdirError(
-            f"{path}: has {array.shape[0]}x{array.shape[1]} values but the config's tensor_shape "
-            f"says {tensor_shape[0]}x{tensor_shape[1]}"
+            f"{path}: has {array.shape[0]}x{array.shape[1]} values but the config's tensor_shape says {tensor_shape[0]}x{tensor_shape[1]}"
         )
     return array
 

@@ -14,7 +14,6 @@ import numpy as np
 
 from .errors import LogdirError
 from .metadata_tsv import metadata_tsv
-from .png import encode_png, tile_atlas
 from .pbtxt import (
     EmbeddingInfo,
     ProjectorConfig,
@@ -22,6 +21,7 @@ from .pbtxt import (
     format_projector_config,
     read_projector_config,
 )
+from .png import encode_png, tile_atlas
 
 __all__ = ["encode_tag", "log_embedding"]
 

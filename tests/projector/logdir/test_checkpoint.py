@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.logdir_fixtures import FIXTURES, LOGDIRS, bits_equal, expected_tensors, table_block, write_bundle
 from projector.logdir import (
     Checkpoint,
     LogdirError,
@@ -22,7 +21,7 @@ from projector.logdir._snappy import snappy_decompress
 from projector.logdir._table import read_table
 from projector.logdir.checkpoint import slice_key
 from projector.logdir.checkpoint_files import checkpoint_step
-
+from tests.logdir_fixtures import FIXTURES, LOGDIRS, bits_equal, expected_tensors, table_block, write_bundle
 
 
 @pytest.mark.parametrize(
@@ -113,8 +112,7 @@ def test_absolute_path_from_another_machine_falls_back_to_basename(tmp_path: Pat
     for path in (LOGDIRS / "tf1_saver").glob("model.ckpt-10.*"):
         shutil.copy(path, tmp_path / path.name)
     (tmp_path / "checkpoint").write_text(
-        'model_checkpoint_path: "/home/someone/train/model.ckpt-10"\n'
-        'all_model_checkpoint_paths: "/home/someone/train/model.ckpt-10"\n'
+        'model_checkpoint_path: "/home/someone/train/model.ckpt-10"\nall_model_checkpoint_paths: "/home/someone/train/model.ckpt-10"\n'
     )
     assert latest_checkpoint(tmp_path) == tmp_path / "model.ckpt-10"
 
@@ -179,7 +177,7 @@ def test_tensor_checksum(tf2_copy: Path) -> None:
     data = bytearray(data_file.read_bytes())
     data[entry.offset + 17] ^= 0x40
     data_file.write_bytes(bytes(data))
-    with pytest.raises(LogdirError, match="checksum mismatch for tensor 'embedding/.ATTRIBUTES/VARIABLE_VALUE'"):
+    with pytest.raises(LogdirError, match=r"checksum mismatch for tensor 'embedding/\.ATTRIBUTES/VARIABLE_VALUE'"):
         ckpt.read(name)
     assert Checkpoint(tf2_copy / "embedding.ckpt-2", verify=False).read(name).shape == (30, 8)
 
@@ -226,7 +224,7 @@ def test_unknown_block_compression(tmp_path: Path) -> None:
     # block 0 holds the header and "a"; give its trailer compression type 7 and a matching checksum
     contents = table_block(read_table(index), restart_interval=2)
     data[len(contents)] = 7
-    data[len(contents) + 1:len(contents) + 5] = struct.pack("<I", mask(crc32c(contents + b"\x07")))
+    data[len(contents) + 1 : len(contents) + 5] = struct.pack("<I", mask(crc32c(contents + b"\x07")))
     index.write_bytes(bytes(data))
     with pytest.raises(LogdirError, match="unknown compression type 7"):
         Checkpoint(prefix)
@@ -257,7 +255,7 @@ def test_crc32c_against_bitwise_reference() -> None:
     for n in [1, 7, 8, 9, 15, 16, 17, 63, 100, 1001]:
         data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
         assert crc32c(data) == _crc32c_reference(data), n
-        assert crc32c(data[n // 2:], crc32c(data[: n // 2])) == crc32c(data)  # continuation
+        assert crc32c(data[n // 2 :], crc32c(data[: n // 2])) == crc32c(data)  # continuation
     array = rng.standard_normal((20, 9)).astype(np.float32)
     assert crc32c(array[:, ::2]) == _crc32c_reference(np.ascontiguousarray(array[:, ::2]).tobytes())
 

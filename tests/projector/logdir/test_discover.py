@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.logdir_fixtures import LOGDIRS, bits_equal, expected_tensors
 from projector.logdir import Discovery, EmbeddingEntry, LogdirError, discover
-
+from tests.logdir_fixtures import LOGDIRS, bits_equal, expected_tensors
 
 
 def _copy(name: str, dest: Path) -> Path:
@@ -32,10 +31,15 @@ def test_fixture_logdir_entries(everything: Discovery) -> None:
     found = _by_name(everything)
     keras = {("keras3_callback/tokens", 0), ("keras3_callback/tokens", 1)}
     assert set(found) == keras | {
-        ("tensorboardx/plain/vec", 0), ("tensorboardx/points", 0), ("tensorboardx/points", 1),
-        ("tf1_saver/big_embedding", 10), ("tf1_saver/word_embedding", 10),
-        ("tf2_checkpoint/embedding", 1), ("tf2_checkpoint/embedding", 2),
-        ("torch_tb/default", 0), ("torch_tb/default", 5),
+        ("tensorboardx/plain/vec", 0),
+        ("tensorboardx/points", 0),
+        ("tensorboardx/points", 1),
+        ("tf1_saver/big_embedding", 10),
+        ("tf1_saver/word_embedding", 10),
+        ("tf2_checkpoint/embedding", 1),
+        ("tf2_checkpoint/embedding", 2),
+        ("torch_tb/default", 0),
+        ("torch_tb/default", 5),
     }
     assert everything.errors == []
     assert everything.messages() == []
@@ -137,9 +141,7 @@ def test_root_subfolder_and_plugin_configs(tmp_path: Path) -> None:
     plugin = run_c / "plugins" / "org_tensorflow_tensorboard_projector"
     plugin.mkdir(parents=True)
     (plugin / "labels.tsv").write_text("".join(f"x{i}\n" for i in range(30)))
-    (plugin / "projector_config.pbtxt").write_text(
-        'embeddings { tensor_name: "embedding" metadata_path: "labels.tsv" }\n'
-    )
+    (plugin / "projector_config.pbtxt").write_text('embeddings { tensor_name: "embedding" metadata_path: "labels.tsv" }\n')
     found = discover(root)
     assert found.errors == []
     names = sorted((e.run, e.name, e.step) for e in found.entries)
@@ -192,9 +194,7 @@ def test_raw_tensor_path(tmp_path: Path) -> None:
     root.mkdir()
     array = np.linspace(-1e30, 1e30, 12, dtype=np.float32).reshape(4, 3)
     (root / "t.bytes").write_bytes(array.tobytes())
-    (root / "projector_config.pbtxt").write_text(
-        'embeddings { tensor_name: "raw:0" tensor_path: "t.bytes" tensor_shape: [4, 3] }\n'
-    )
+    (root / "projector_config.pbtxt").write_text('embeddings { tensor_name: "raw:0" tensor_path: "t.bytes" tensor_shape: [4, 3] }\n')
     (entry,) = discover(root).entries
     assert (entry.kind, entry.tensor_name, entry.shape) == ("raw", "raw", (4, 3))
     assert bits_equal(entry.load_tensor(), array)

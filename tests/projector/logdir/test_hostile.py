@@ -13,8 +13,7 @@ import h5py
 import numpy as np
 import pytest
 
-from projector.logdir import Discovery, LogdirError, discover, keras_embeddings, read_keras_weight
-from projector.logdir import _paths, keras_h5
+from projector.logdir import Discovery, LogdirError, _paths, discover, keras_embeddings, keras_h5, read_keras_weight
 from projector.logdir.pbtxt import parse_text_message
 from tests.logdir_fixtures import LOGDIRS, write_index, write_keras_weights
 
@@ -135,7 +134,7 @@ def test_a_hanging_hdf5_reader_is_killed(logdir: Path, monkeypatch: pytest.Monke
     path = write_keras_weights(_keras_run(logdir, "hang") / "model-0.weights.h5", np.ones((4, 3), np.float32))
     monkeypatch.setattr(keras_h5, "child_command", lambda: [sys.executable, "-c", "import time; time.sleep(60)"])
     monkeypatch.setattr(keras_h5, "H5_TIMEOUT_SECONDS", 0.5)
-    with pytest.raises(LogdirError, match="took longer than 0.5 s"):
+    with pytest.raises(LogdirError, match=r"took longer than 0\.5 s"):
         read_keras_weight(path, "layers/embedding/vars/0")
 
 
@@ -147,7 +146,7 @@ def test_deeply_nested_pbtxt_is_a_problem_not_a_recursion_error(logdir: Path) ->
     with pytest.raises(LogdirError, match="nested more than"):
         parse_text_message(deep)
     (logdir / "nested").mkdir()
-    (logdir / "nested" / "projector_config.pbtxt").write_text(f"embeddings {{ tensor_path: \"x.tsv\" }}\n{deep}\n")
+    (logdir / "nested" / "projector_config.pbtxt").write_text(f'embeddings {{ tensor_path: "x.tsv" }}\n{deep}\n')
     found = discover(logdir)
     _good_still_there(found)
     (error,) = [e for e in found.errors if e.run == "nested"]

@@ -11,7 +11,7 @@ from projector.data.metadata import parse_metadata_tsv
 from projector.logdir import EMPTY_LABEL, discover, log_embedding, metadata_tsv
 
 # What JavaScript's String.prototype.trim() removes.
-JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"  # noqa: E501
+JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 
 
 def tensorboard_page(data: bytes) -> tuple[list[str], list[list[str]]]:
@@ -67,7 +67,7 @@ def test_column_names_are_the_ones_our_reader_gives() -> None:
 
 def test_dataframe_and_row_forms() -> None:
     class Frame:  # the two attributes metadata_tsv uses, as pandas has them
-        columns = ["w", "n"]
+        columns = ("w", "n")
 
         def itertuples(self, index: bool = False) -> list[tuple[object, ...]]:
             return [("x", 1), ("y", None)]

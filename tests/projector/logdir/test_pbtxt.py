@@ -48,7 +48,7 @@ def test_full_config_both_forms_comments_and_repeats() -> None:
 
 
 def test_string_escapes() -> None:
-    text = r'''embeddings { tensor_name: "a\"b\\c\n\t\101\x42\u00e9" "!" metadata_path: 'it\'s' }'''
+    text = r"""embeddings { tensor_name: "a\"b\\c\n\t\101\x42\u00e9" "!" metadata_path: 'it\'s' }"""
     info = parse_projector_config(text).embeddings[0]
     assert info.tensor_name == 'a"b\\c\n\tABé!'
     assert info.metadata_path == "it's"
@@ -87,20 +87,20 @@ def test_last_scalar_wins() -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("embeddings { tensor_name: \"x\"", "missing '}'"),
-        ("embeddings { tensor_name \"x\" }", "line 1"),
+        ('embeddings { tensor_name: "x"', "missing '}'"),
+        ('embeddings { tensor_name "x" }', "line 1"),
         ('embeddings {\n  tensor_name: "unterminated\n}', "line 2"),
         ("embeddings { tensor_shape: abc }", "whole numbers"),
         ("embeddings { tensor_shape: -3 }", "negative"),
         ('embeddings { sprite: "x" }', "block"),
         ('embeddings: "x"', "block"),
-        ('embeddings { tensor_name: { } }', "string"),
+        ("embeddings { tensor_name: { } }", "string"),
         ('embeddings { tensor_name: "\\q" }', "unknown escape"),
         ("}", "field name"),
     ],
 )
 def test_malformed_config_errors(text: str, fragment: str) -> None:
-    with pytest.raises(LogdirError, match="cfg.pbtxt") as info:
+    with pytest.raises(LogdirError, match=r"cfg\.pbtxt") as info:
         parse_projector_config(text, source="cfg.pbtxt")
     assert fragment in str(info.value)
 
@@ -127,8 +127,14 @@ def test_format_round_trip() -> None:
     config = ProjectorConfig(
         model_checkpoint_path="m/ckpt-1",
         embeddings=[
-            EmbeddingInfo(tensor_name='we"ird\\name\n', metadata_path="é/meta.tsv", tensor_shape=[5, 2],
-                          sprite=SpriteInfo("s.png", [4, 4]), tensor_path="t.tsv", bookmarks_path="b.json"),
+            EmbeddingInfo(
+                tensor_name='we"ird\\name\n',
+                metadata_path="é/meta.tsv",
+                tensor_shape=[5, 2],
+                sprite=SpriteInfo("s.png", [4, 4]),
+                tensor_path="t.tsv",
+                bookmarks_path="b.json",
+            ),
             EmbeddingInfo(metadata_path="template.tsv"),
         ],
         model_checkpoint_dir="d",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,7 +15,6 @@ from starlette.testclient import TestClient
 from projector.cli import main
 from projector.logdir import log_embedding
 from tests.logdir_fixtures import LOGDIRS
-
 
 
 def wait_for(api: TestClient, predicate: Callable[[list[dict[str, Any]]], bool], scans: int = 1) -> list[dict[str, Any]]:

@@ -8,18 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.logdir_fixtures import LOGDIRS, bits_equal, expected_tensors
 from projector.logdir import (
     LogdirError,
     keras_embeddings,
+    parse_tensor_tsv,
     read_keras_weight,
     read_tensor_file,
+    tensor_tsv,
 )
-from projector.logdir.keras_h5 import h5_step
-from projector.logdir import parse_tensor_tsv, tensor_tsv
 from projector.logdir import tsv_shape as tsv_shape_of
+from projector.logdir.keras_h5 import h5_step
 from projector.logdir.tensors import file_tsv_shape as tsv_shape
-
+from tests.logdir_fixtures import LOGDIRS, bits_equal, expected_tensors
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ def test_parser_streams_chunks_split_anywhere() -> None:
     text = b"\xef\xbb\xbf1.5\t-2\r\n\n3e1\t0.1\r\n4\t5"
     expected = np.array([[1.5, -2], [30, 0.1], [4, 5]], np.float32)
     for size in (1, 2, 3, 7, len(text)):
-        chunks = [text[i:i + size] for i in range(0, len(text), size)]
+        chunks = [text[i : i + size] for i in range(0, len(text), size)]
         assert bits_equal(parse_tensor_tsv(chunks), expected)
         assert tsv_shape_of(chunks) == (3, 2)
     assert bits_equal(parse_tensor_tsv(io.BytesIO(text)), expected)
@@ -137,8 +137,20 @@ def test_parser_streams_chunks_split_anywhere() -> None:
 
 def test_parser_rounds_like_tensorboard() -> None:
     """TensorBoard parses each value as a Python float, then casts to float32: the same bits here."""
-    values = ["0.1", "3.4028235e38", "3.4028236e38", "1e-46", "1.4e-45", "16777217", "0.30000001192092896",
-              "-0", "nan", "-inf", "1.00000005960464477539062500001", "1.000000059604644775390625"]
+    values = [
+        "0.1",
+        "3.4028235e38",
+        "3.4028236e38",
+        "1e-46",
+        "1.4e-45",
+        "16777217",
+        "0.30000001192092896",
+        "-0",
+        "nan",
+        "-inf",
+        "1.00000005960464477539062500001",
+        "1.000000059604644775390625",
+    ]
     data = "\t".join(values).encode() + b"\n"
     with np.errstate(over="ignore"):
         expected = np.array([[float(v) for v in values]]).astype(np.float32)

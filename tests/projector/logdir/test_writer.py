@@ -21,15 +21,14 @@ from projector.logdir.writer import encode_tag
 from tests.logdir_fixtures import LOGDIRS, bits_equal
 
 
-
 def _decode_png(data: bytes) -> np.ndarray:
     """Decoder for the filter-0, 8-bit PNGs the writer produces."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, header = 8, b"", None
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
-        assert struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0] == zlib.crc32(kind + body)
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        assert struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])[0] == zlib.crc32(kind + body)
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
@@ -46,8 +45,14 @@ def _decode_png(data: bytes) -> np.ndarray:
 def test_round_trip_bit_exact_with_awkward_values(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     tensor = rng.standard_normal((40, 9)).astype(np.float32)
-    tensor[0, :6] = [np.float32(1e-45), -0.0, np.finfo(np.float32).max, np.finfo(np.float32).tiny,
-                     np.float32(1 / 3), -np.finfo(np.float32).max]
+    tensor[0, :6] = [
+        np.float32(1e-45),
+        -0.0,
+        np.finfo(np.float32).max,
+        np.finfo(np.float32).tiny,
+        np.float32(1 / 3),
+        -np.finfo(np.float32).max,
+    ]
     folder = log_embedding(tmp_path, tensor, tag="emb", step=7)
     assert folder == tmp_path / "00007" / "emb"
     (entry,) = discover(tmp_path).entries
@@ -116,7 +121,7 @@ def test_sprite_atlas(tmp_path: Path) -> None:
     assert atlas.shape == (2 * 3, 3 * 4, 3)  # 3 per row, 2 rows, padding at the bottom
     for i in range(5):
         r, c = divmod(i, 3)
-        assert np.array_equal(atlas[r * 3:(r + 1) * 3, c * 4:(c + 1) * 4], images[i])
+        assert np.array_equal(atlas[r * 3 : (r + 1) * 3, c * 4 : (c + 1) * 4], images[i])
     assert not atlas[3:, 8:].any()
 
 
@@ -141,7 +146,7 @@ def test_existing_config_entries_are_kept_and_same_step_replaced(tmp_path: Path)
     log_embedding(root, np.full((3, 2), 3.0), tag="extra")  # same tag and step: replaced
     after = read_projector_config(root / "projector_config.pbtxt").embeddings
     assert after[: len(before)] == before
-    assert [e.tensor_name for e in after[len(before):]] == ["points:00002", "extra:00000"]
+    assert [e.tensor_name for e in after[len(before) :]] == ["points:00002", "extra:00000"]
     found = discover(root)
     assert [e.step for e in found.sequences()[next(e.sequence for e in found.entries if e.name == "points")]] == [0, 1, 2]
     extra = next(e for e in found.entries if e.name == "extra")
