@@ -225,10 +225,6 @@ class Checkpoint:
         """Path of data shard ``shard_id``."""
         return Path(f"{self.prefix}.data-{shard_id:05d}-of-{self.num_shards:05d}")
 
-    def data_paths(self) -> list[Path]:
-        """Paths of all data shards the header announces."""
-        return [self.data_path(i) for i in range(self.num_shards)]
-
     def variables(self) -> dict[str, tuple[str, tuple[int, ...]]]:
         """{tensor name: (dtype name, shape)} for every stored tensor (slice pieces hidden)."""
         return {name: (e.dtype, e.shape) for name, e in self._entries.items()}

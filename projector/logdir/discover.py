@@ -48,7 +48,7 @@ def _tensor_file_entry(scan: Scan, run: str, base: Path, config_path: Path | Non
         path = resolve_inside(scan.root, base, info.tensor_path, "tensor_path", config_path or base)
         entry.source_path = path
         if not path.is_file():
-            raise LogdirError(f"{path}: tensor file not found")
+            raise LogdirError(f"{path}: tensor file {'is not a regular file' if path.exists() else 'not found'}")
         if sniff_raw(path, info.tensor_shape, scan.root):
             entry.kind = "raw"
             if len(info.tensor_shape) != 2:

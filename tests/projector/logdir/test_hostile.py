@@ -331,3 +331,18 @@ def test_the_hdf5_reader_runs_under_an_address_space_limit(logdir: Path, monkeyp
     monkeypatch.setattr(keras_h5, "H5_BASE_MEMORY", 32 << 20)  # too little even to import h5py
     with pytest.raises(LogdirError, match="HDF5 reader"):
         keras_embeddings(path)
+
+
+def test_fifos_in_a_logdir_never_block_a_scan(logdir: Path) -> None:
+    (logdir / "fifo_config").mkdir()
+    os.mkfifo(logdir / "fifo_config" / "projector_config.pbtxt")
+    run = logdir / "fifo_tensor"
+    run.mkdir()
+    os.mkfifo(run / "t.tsv")
+    (run / "projector_config.pbtxt").write_text('embeddings { tensor_path: "t.tsv" }\n')
+    found = discover(logdir)  # returns: nothing waits for a writer on the other end
+    _good_still_there(found)
+    (error,) = [e for e in found.errors if e.run == "fifo_config"]
+    assert "not a regular file" in error.message
+    (entry,) = [e for e in found.entries if e.run == "fifo_tensor"]
+    assert "not a regular file" in (entry.error or "")
