@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import numba
+from collections.abc import Callable
+
 import numpy as np
 
 _POLY = 0x82F63B78
@@ -27,7 +28,6 @@ def _make_tables() -> np.ndarray:
 _TABLES = _make_tables()
 
 
-@numba.njit(cache=True, nogil=True)
 def _crc32c_update(crc: np.uint32, data: np.ndarray, tables: np.ndarray) -> np.uint32:  # pragma: no cover - jit
     """Continue a raw (unfinalised) CRC32C over a uint8 array of shape (n,)."""
     c = np.uint32(crc)
@@ -65,11 +65,24 @@ def _crc32c_update(crc: np.uint32, data: np.ndarray, tables: np.ndarray) -> np.u
     return c
 
 
+_compiled: Callable[[np.uint32, np.ndarray, np.ndarray], np.uint32] | None = None
+
+
+def _kernel() -> Callable[[np.uint32, np.ndarray, np.ndarray], np.uint32]:
+    # compiled on first use: importing projector (e.g. for the client) does not import Numba
+    global _compiled
+    if _compiled is None:
+        import numba
+
+        _compiled = numba.njit(cache=True, nogil=True)(_crc32c_update)
+    return _compiled
+
+
 def crc32c(data: bytes | bytearray | memoryview | np.ndarray, crc: int = 0) -> int:
     """CRC32C of ``data``, optionally continuing from a previous finished ``crc``."""
     array = np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) else data
     array = np.ascontiguousarray(array).view(np.uint8).reshape(-1)
-    raw = int(_crc32c_update(np.uint32(crc ^ 0xFFFFFFFF), array, _TABLES))
+    raw = int(_kernel()(np.uint32(crc ^ 0xFFFFFFFF), array, _TABLES))
     return raw ^ 0xFFFFFFFF
 
 
