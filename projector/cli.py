@@ -7,8 +7,9 @@ import ipaddress
 import json
 import socket
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import uvicorn

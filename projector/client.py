@@ -26,7 +26,7 @@ def _npy_stream(array: np.ndarray) -> tuple[list[bytes | memoryview], int]:
     array = np.ascontiguousarray(array, dtype="<f4")
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
-    raw = memoryview(array.reshape(-1)).cast("B")
+    raw = array.reshape(-1).data.cast("B")
     pieces: list[bytes | memoryview] = [header.getvalue()]
     pieces += [raw[start : start + UPLOAD_CHUNK] for start in range(0, len(raw), UPLOAD_CHUNK)]
     return pieces, sum(len(p) for p in pieces)
@@ -127,7 +127,9 @@ class Client:
         """Upload a 2-D array (and optional metadata and sprite PNG); returns the new dataset id."""
         pieces, length = _npy_stream(np.asarray(array))
         if metadata is None and sprite is None:
-            dataset = self._json("POST", "/api/datasets", query={"name": name}, body=iter(pieces), length=length, content_type="application/x-npy")
+            dataset = self._json(
+                "POST", "/api/datasets", query={"name": name}, body=iter(pieces), length=length, content_type="application/x-npy"
+            )
             return str(dataset["id"])
         boundary = secrets.token_hex(16)
 
@@ -215,7 +217,9 @@ class Client:
         projection = self.start_projection(dataset_id, method, dims, **params)
         projection = self.wait(projection["id"], timeout)
         if projection["status"] != "done":
-            raise ProjectorError(f"projection {projection['id']} {projection['status']}: {projection.get('error')}", code=projection["status"])
+            raise ProjectorError(
+                f"projection {projection['id']} {projection['status']}: {projection.get('error')}", code=projection["status"]
+            )
         return self.coords(projection["id"])
 
     # -- lookups ------------------------------------------------------------------------------
@@ -229,5 +233,3 @@ class Client:
 
     def search(self, dataset_id: str, q: str, column: str | None = None, limit: int = 1000) -> dict[str, Any]:
         return self._json("GET", f"/api/datasets/{dataset_id}/search", query={"q": q, "column": column, "limit": limit})  # type: ignore[no-any-return]
-
-

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from starlette.testclient import TestClient
 from projector.api.app import create_app
 from projector.serve_process import ServeProcess
 from projector.settings import Settings
+
 
 def npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
@@ -80,7 +82,7 @@ class ServerProcess:
         self.served: ServeProcess | None = None
         self.url = ""
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         self.served = ServeProcess("--no-warm-up", *self.args, data_dir=self.data_dir)
         self.url = self.served.url
         return self

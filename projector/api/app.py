@@ -71,7 +71,7 @@ def create_app(settings: Settings, executor: ExecutorFactory = local_executor) -
         middleware.append(Middleware(TokenAuth, token=settings.token, protect_reads=settings.protect_reads))
     routes = starlette_routes()
     routes.append(Mount("/", app=StaticFiles(directory=web_dir(), html=True, check_dir=False), name="web"))
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.settings = settings
     app.state.openapi = openapi_document(ENDPOINTS)
     return app

@@ -27,7 +27,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
         detail = f"no route or file at {request.url.path}"
     else:
         detail = str(exc.detail)
-    return JSONResponse({"error": HTTP_CODES.get(exc.status_code, "http_error"), "detail": detail}, status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(
+        {"error": HTTP_CODES.get(exc.status_code, "http_error"), "detail": detail}, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

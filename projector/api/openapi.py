@@ -21,8 +21,7 @@ def openapi_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in re.findall(r"{(\w+)}", endpoint.path)
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in re.findall(r"{(\w+)}", endpoint.path)
         ]
         parameters += [
             {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": text}
@@ -36,8 +35,13 @@ def openapi_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
                 if status != "204":
                     responses[status]["content"] = {media: {"schema": {}}}
             else:
-                responses[status] = {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-        responses.setdefault("default", {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+                responses[status] = {
+                    "description": text,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                }
+        responses.setdefault(
+            "default", {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        )
         operation: dict[str, Any] = {
             "summary": endpoint.summary,
             "operationId": endpoint.handler.__name__,

@@ -8,8 +8,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from projector.errors import InvalidInput, InvalidParameter
 from projector.data.store import Store
+from projector.errors import InvalidInput, InvalidParameter
 from projector.jobs.lifecycle import Jobs
 from projector.settings import Settings
 

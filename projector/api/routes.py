@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from projector.api.handlers import datasets, lookup, projections, service
 
@@ -26,7 +27,10 @@ class Endpoint:
     binary: bool = False  # the 200 body is raw little-endian float32
 
 
-DATASET_QUERY = (("name", "string", "a display name for the new dataset"), ("member", "string", "array to read from an .npz or .safetensors with several"))
+DATASET_QUERY = (
+    ("name", "string", "a display name for the new dataset"),
+    ("member", "string", "array to read from an .npz or .safetensors with several"),
+)
 TENSOR_BODY = {
     "application/x-npy": {"type": "string", "format": "binary"},
     "text/tab-separated-values": {"type": "string"},
@@ -60,48 +64,93 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/datasets", datasets.list_datasets, "All datasets"),
     Endpoint("GET", "/api/logdir", datasets.logdir_status, "The served TensorBoard logdir and the problems found in it"),
     Endpoint(
-        "POST", "/api/datasets", datasets.create_dataset, "Upload a dataset", DATASET_QUERY, TENSOR_BODY,
+        "POST",
+        "/api/datasets",
+        datasets.create_dataset,
+        "Upload a dataset",
+        DATASET_QUERY,
+        TENSOR_BODY,
         {"201": "the new dataset", "400": "invalid tensor, metadata or sprite", "413": "body too large", "415": "unsupported Content-Type"},
     ),  # fmt: skip
     Endpoint("GET", "/api/datasets/{id}", datasets.get_dataset, "One dataset", responses={"200": "OK", "404": "no such dataset"}),
-    Endpoint("DELETE", "/api/datasets/{id}", datasets.delete_dataset, "Delete a dataset and its projections", responses={"204": "deleted", "404": "no such dataset"}),
+    Endpoint(
+        "DELETE",
+        "/api/datasets/{id}",
+        datasets.delete_dataset,
+        "Delete a dataset and its projections",
+        responses={"204": "deleted", "404": "no such dataset"},
+    ),
     Endpoint("GET", "/api/datasets/{id}/tensor", datasets.get_tensor, "The tensor, n × dim float32 (header X-Shape)", binary=True),
     Endpoint("GET", "/api/datasets/{id}/metadata", datasets.get_metadata, "Metadata as {columns, rows} in tensor row order"),
-    Endpoint("GET", "/api/datasets/{id}/sprite", datasets.get_sprite, "The sprite PNG (header X-Sprite-Dim)", responses={"200": "PNG", "404": "no sprite"}),
-    Endpoint("GET", "/api/datasets/{id}/bookmarks", datasets.get_bookmarks, "TensorBoard bookmarks of a logdir dataset, as stored", responses={"200": "JSON", "404": "none"}),
+    Endpoint(
+        "GET",
+        "/api/datasets/{id}/sprite",
+        datasets.get_sprite,
+        "The sprite PNG (header X-Sprite-Dim)",
+        responses={"200": "PNG", "404": "no sprite"},
+    ),
+    Endpoint(
+        "GET",
+        "/api/datasets/{id}/bookmarks",
+        datasets.get_bookmarks,
+        "TensorBoard bookmarks of a logdir dataset, as stored",
+        responses={"200": "JSON", "404": "none"},
+    ),
     Endpoint("GET", "/api/datasets/{id}/projections", projections.list_projections, "The dataset's projections"),
     Endpoint(
-        "POST", "/api/datasets/{id}/projections", projections.create_projection, "Request a projection (cached by method, dims and params)",
-        body=PROJECTION_BODY, responses={"200": "already done", "202": "queued or running", "422": "bad parameters"},
+        "POST",
+        "/api/datasets/{id}/projections",
+        projections.create_projection,
+        "Request a projection (cached by method, dims and params)",
+        body=PROJECTION_BODY,
+        responses={"200": "already done", "202": "queued or running", "422": "bad parameters"},
     ),  # fmt: skip
     Endpoint(
-        "GET", "/api/datasets/{id}/neighbors", lookup.neighbors, "Exact k nearest neighbours of a point in the original space",
-        (("index", "integer", "row of the query point"), ("column", "string", "look the query point up by this column"),
-         ("value", "string", "... equal to this value (first match)"), ("k", "integer", "default 10"),
-         ("metric", "string", "cosine (default) or euclidean"),
-         ("exact", "boolean", "always scan every point, even where a cached kNN graph could answer")),
+        "GET",
+        "/api/datasets/{id}/neighbors",
+        lookup.neighbors,
+        "Exact k nearest neighbours of a point in the original space",
+        (
+            ("index", "integer", "row of the query point"),
+            ("column", "string", "look the query point up by this column"),
+            ("value", "string", "... equal to this value (first match)"),
+            ("k", "integer", "default 10"),
+            ("metric", "string", "cosine (default) or euclidean"),
+            ("exact", "boolean", "always scan every point, even where a cached kNN graph could answer"),
+        ),
     ),  # fmt: skip
     Endpoint(
-        "GET", "/api/datasets/{id}/search", lookup.search_metadata, "Rows whose metadata matches a regular expression",
-        (("q", "string", "regular expression (Python re.search)"), ("column", "string", "default: all columns"),
-         ("limit", "integer", "at most this many indices (default 1000)"), ("ignore_case", "boolean", "default false")),
+        "GET",
+        "/api/datasets/{id}/search",
+        lookup.search_metadata,
+        "Rows whose metadata matches a regular expression",
+        (
+            ("q", "string", "regular expression (Python re.search)"),
+            ("column", "string", "default: all columns"),
+            ("limit", "integer", "at most this many indices (default 1000)"),
+            ("ignore_case", "boolean", "default false"),
+        ),
         responses={"200": "OK", "400": "invalid regular expression"},
     ),  # fmt: skip
     Endpoint("GET", "/api/projections/{pid}", projections.get_projection, "A projection's status, progress and results"),
     Endpoint(
-        "GET", "/api/projections/{pid}/coords", projections.get_coords, "Coordinates, n × dims float32 (latest frame while running)",
-        responses={"200": "float32 (headers X-Shape, X-Iteration)", "409": "no coordinates yet, or the job failed"}, binary=True,
+        "GET",
+        "/api/projections/{pid}/coords",
+        projections.get_coords,
+        "Coordinates, n × dims float32 (latest frame while running)",
+        responses={"200": "float32 (headers X-Shape, X-Iteration)", "409": "no coordinates yet, or the job failed"},
+        binary=True,
     ),  # fmt: skip
     Endpoint("GET", "/api/projections/{pid}/events", projections.projection_events, "Server-Sent Events of progress until the job ends"),
     Endpoint("DELETE", "/api/projections/{pid}", projections.cancel_projection, "Cancel a queued or running projection"),
 )
 
 
-def starlette_routes() -> list[Route]:
+def starlette_routes() -> list[BaseRoute]:
     by_path: dict[str, dict[str, Handler]] = {}
     for endpoint in ENDPOINTS:
         by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint.handler
-    routes = []
+    routes: list[BaseRoute] = []
     for path, handlers in by_path.items():
         routes.append(Route(path, _dispatch(handlers), methods=list(handlers)))
     return routes

@@ -6,9 +6,10 @@ A body is written chunk by chunk as it arrives and never held whole in memory.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, BinaryIO
+from typing import BinaryIO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
@@ -39,9 +40,7 @@ async def body_chunks(request: Request, idle_timeout: float) -> AsyncIterator[by
         except StopAsyncIteration:
             return
         except asyncio.TimeoutError:
-            raise InvalidInput(
-                f"the upload stalled: no data for {idle_timeout:g} s", code="upload_timeout", status=408
-            ) from None
+            raise InvalidInput(f"the upload stalled: no data for {idle_timeout:g} s", code="upload_timeout", status=408) from None
         yield chunk
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.datasets import load_digits
 
 from projector.data.ingest import ingest
 from projector.data.metadata import Metadata
 from projector.data.sprite import write_png
-from projector.logdir.png import tile_atlas
 from projector.data.store import Store
+from projector.logdir.png import tile_atlas
 
 DEMO_NAME = "digits (demo)"
 
@@ -21,8 +22,6 @@ def digits_sprite(images: np.ndarray) -> np.ndarray:
 
 
 def add_demo(store: Store) -> dict[str, Any]:
-    from sklearn.datasets import load_digits
-
     digits = load_digits()
     sprite = store.temp_path("demo-sprite")
     write_png(sprite, digits_sprite(digits.images))

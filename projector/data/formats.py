@@ -11,8 +11,9 @@ import os
 import struct
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import IO
 
 import numpy as np
 
@@ -50,13 +51,16 @@ def sniff_format(path: Path) -> str:
 def read_tensor(path: Path, fmt: str | None = None, member: str | None = None) -> np.ndarray:
     """Open a tensor file as a 2-D numeric array, checking rank and size but not values."""
     fmt = fmt or sniff_format(path)
-    readers = {"npy": read_npy, "npz": read_npz, "safetensors": read_safetensors, "tsv": read_tensor_tsv}
-    if fmt not in readers:
-        raise invalid_tensor(f"unknown tensor format {fmt!r}; expected one of {sorted(readers)}")
-    if fmt in ("npz", "safetensors"):
-        array = readers[fmt](path, member)  # type: ignore[operator]
+    if fmt == "npy":
+        array = read_npy(path)
+    elif fmt == "npz":
+        array = read_npz(path, member)
+    elif fmt == "safetensors":
+        array = read_safetensors(path, member)
+    elif fmt == "tsv":
+        array = read_tensor_tsv(path)
     else:
-        array = readers[fmt](path)  # type: ignore[operator]
+        raise invalid_tensor(f"unknown tensor format {fmt!r}; expected one of ['npy', 'npz', 'safetensors', 'tsv']")
     check_shape(array.shape)
     return array
 
@@ -74,7 +78,7 @@ def check_dtype(dtype: np.dtype) -> None:
         raise invalid_tensor(f"the tensor must hold numbers (float or integer), got dtype {dtype}")
 
 
-def _read_npy_header(f: object) -> tuple[tuple[int, ...], bool, np.dtype]:
+def _read_npy_header(f: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
     version = np.lib.format.read_magic(f)
     if version == (1, 0):
         return np.lib.format.read_array_header_1_0(f)

@@ -8,10 +8,10 @@ neighbours than cached reads the first columns.
 from __future__ import annotations
 
 import numpy as np
-from reducers.knn import KNNGraph
 
 from projector.data.atomic import atomic_write
 from projector.data.layout import DatasetFiles
+from reducers.knn import KNNGraph
 
 
 def load_graph(files: DatasetFiles, metric: str, k: int) -> KNNGraph | None:

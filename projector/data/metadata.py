@@ -57,8 +57,8 @@ def parse_metadata_tsv(data: bytes, n_rows: int | None = None) -> Metadata:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise invalid_metadata(f"metadata is not UTF-8 text (invalid byte at line {line})") from None
+        line_number = data[: exc.start].count(b"\n") + 1
+        raise invalid_metadata(f"metadata is not UTF-8 text (invalid byte at line {line_number})") from None
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -80,9 +80,7 @@ def parse_metadata_tsv(data: bytes, n_rows: int | None = None) -> Metadata:
     else:
         metadata = Metadata(["label"], [[line] for line in lines])
     if n_rows is not None and len(metadata.rows) != n_rows:
-        raise InvalidInput(
-            f"metadata has {len(metadata.rows)} rows but the tensor has {n_rows}", code="metadata_mismatch"
-        )
+        raise InvalidInput(f"metadata has {len(metadata.rows)} rows but the tensor has {n_rows}", code="metadata_mismatch")
     return metadata
 
 

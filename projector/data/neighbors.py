@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from reducers.knn import METRICS
-
-from projector.errors import InvalidParameter
 from projector.data.graphs import graph_row
 from projector.data.store import Store
+from projector.errors import InvalidParameter
+from reducers.knn import METRICS
 
 CHUNK_ROWS = 65536
 RERANK_MARGIN = 16  # extra float32 candidates re-ranked in float64, for near-ties

@@ -11,8 +11,8 @@ from typing import Any
 
 import regex
 
-from projector.errors import InvalidParameter
 from projector.data.metadata import Metadata
+from projector.errors import InvalidParameter
 
 MAX_PATTERN = 1000
 SEARCH_SECONDS = 2.0
@@ -54,6 +54,8 @@ def search(
             f"the search took longer than {budget:g} s; simplify the pattern", code="regex_timeout", status=400
         ) from None
     return len(hits), hits[:limit]
+
+
 def find_row(metadata: Metadata, column: str, value: str) -> int:
     """The first row whose `column` equals `value` exactly."""
     if column not in metadata.columns:

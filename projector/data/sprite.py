@@ -10,7 +10,7 @@ import numpy as np
 
 from projector.data.atomic import atomic_write
 from projector.errors import InvalidInput
-from projector.logdir.png import PNG_MAGIC, encode_png, tile_atlas
+from projector.logdir.png import PNG_MAGIC, encode_png
 
 MAX_SPRITE_SIDE = 16384
 

@@ -13,8 +13,9 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import orjson
@@ -324,13 +325,10 @@ class Store:
             rows = self._db.execute("SELECT * FROM projections WHERE cache_key = ?", (key,)).fetchall()
             if rows:
                 row = rows[0]
-                if row["status"] in ("queued", "running") or (
-                    row["status"] == "done" and self.coords_path(row["id"]).exists()
-                ):
+                if row["status"] in ("queued", "running") or (row["status"] == "done" and self.coords_path(row["id"]).exists()):
                     return self._projection_object(row), False
                 self._db.execute(
-                    "UPDATE projections SET status='queued', progress=0, iteration=0, error=NULL, result='{}',"
-                    " finished=NULL WHERE id = ?",
+                    "UPDATE projections SET status='queued', progress=0, iteration=0, error=NULL, result='{}', finished=NULL WHERE id = ?",
                     (row["id"],),
                 )
                 return self.get_projection(row["id"]), True

@@ -10,10 +10,10 @@ import time
 from typing import Any
 
 import numpy as np
-from reducers.knn import KNNGraph, knn_graph
 
 from projector.data.graphs import load_graph, save_graph
 from projector.data.layout import DatasetFiles
+from reducers.knn import KNNGraph, knn_graph
 
 GRAPH_K = 90
 

@@ -98,7 +98,7 @@ class Jobs:
         with self._lock:
             self._jobs[pid] = job
         spec = JobSpec(pid, projection["dataset"], str(self.store.root), projection["method"], projection["dims"], projection["params"])
-        self.executor.submit(spec, lambda message: self._on_message(pid, message))
+        self.executor.submit(spec, lambda message: self._on_message(job, message))
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -207,7 +207,9 @@ class Jobs:
             while True:
                 event.clear()
                 try:
-                    current = self.live(pid) or await asyncio.to_thread(self.store.get_projection, pid)
+                    current = self.live(pid)
+                    if current is None:
+                        current = await asyncio.to_thread(self.store.get_projection, pid)
                 except NotFound:  # deleted with its dataset
                     return
                 yield current
@@ -228,11 +230,11 @@ class Jobs:
 
     # -- messages from the executor -----------------------------------------------------------
 
-    def _on_message(self, pid: str, message: Message) -> None:
+    def _on_message(self, job: Job, message: Message) -> None:
         kind = message[0]
+        pid = job.row["id"]
         with self._lock:
-            job = self._jobs.get(pid)
-            if job is None:
+            if self._jobs.get(pid) is not job:  # gone, or a retry of the same projection has replaced it
                 return
             if kind == "ended":
                 if job.status not in TERMINAL:

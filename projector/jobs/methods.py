@@ -6,13 +6,14 @@ Parameters are normalised (defaults filled in, types coerced) before anything is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-from reducers.knn import METRICS
 
 from projector.errors import InvalidParameter
+from reducers.knn import METRICS
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,7 @@ class Param:
                 raise fail("must be the id of a finished projection")
             return value
         if self.kind == "int_list":
-            if not isinstance(value, list) or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in value
-            ):
+            if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
                 raise fail("must be a list of integers")
             for item in value:
                 self._check_range(item, fail)
@@ -62,9 +61,7 @@ class Param:
         self._check_range(value, fail)
         return value
 
-    def _check_range(
-        self, value: float, fail: Callable[[str], InvalidParameter]
-    ) -> None:
+    def _check_range(self, value: float, fail: Callable[[str], InvalidParameter]) -> None:
         if self.minimum is not None and value < self.minimum:
             raise fail(f"must be at least {self.minimum}")
         if self.maximum is not None and value > self.maximum:
@@ -91,19 +88,12 @@ class Method:
     title: str
     params: tuple[Param, ...]
 
-    def normalize(
-        self, dims: int, params: dict[str, Any], n: int, dim: int
-    ) -> dict[str, Any]:
+    def normalize(self, dims: int, params: dict[str, Any], n: int, dim: int) -> dict[str, Any]:
         known = {p.name: p for p in self.params}
         unknown = sorted(set(params) - set(known))
         if unknown:
-            raise InvalidParameter(
-                f"unknown parameter(s) {unknown} for {self.name}; known: {sorted(known)}"
-            )
-        values = {
-            name: p.coerce(params[name]) if name in params else p.default
-            for name, p in known.items()
-        }
+            raise InvalidParameter(f"unknown parameter(s) {unknown} for {self.name}; known: {sorted(known)}")
+        values = {name: p.coerce(params[name]) if name in params else p.default for name, p in known.items()}
         return CHECKS[self.name](values, dims, n, dim)
 
 
@@ -112,17 +102,11 @@ class Method:
 
 def _check_pca(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str, Any]:
     limit = min(n, dim)
-    components = (
-        values["components"] if values["components"] is not None else list(range(dims))
-    )
+    components = values["components"] if values["components"] is not None else list(range(dims))
     if len(components) != dims:
-        raise InvalidParameter(
-            f"parameter `components` needs {dims} entries (one per axis), got {components!r}"
-        )
+        raise InvalidParameter(f"parameter `components` needs {dims} entries (one per axis), got {components!r}")
     if max(components) >= limit:
-        raise InvalidParameter(
-            f"parameter `components` entries must be below {limit} for a {n} × {dim} tensor"
-        )
+        raise InvalidParameter(f"parameter `components` entries must be below {limit} for a {n} × {dim} tensor")
     values["components"] = components
     return values
 
@@ -136,9 +120,7 @@ def _check_tsne(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str
             f"parameter `perplexity` must be below (n - 1) / 3 = {(n - 1) / 3:g} for {n} points, got {values['perplexity']:g}"
         )
     if values["exaggeration_iter"] >= values["n_iter"]:
-        raise InvalidParameter(
-            "parameter `exaggeration_iter` must be smaller than `n_iter`"
-        )
+        raise InvalidParameter("parameter `exaggeration_iter` must be smaller than `n_iter`")
     return values
 
 
@@ -147,15 +129,11 @@ def _check_tsne(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str
 
 def _check_umap(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str, Any]:
     if values["n_neighbors"] >= n:
-        raise InvalidParameter(
-            f"parameter `n_neighbors` must be below the number of points ({n})"
-        )
+        raise InvalidParameter(f"parameter `n_neighbors` must be below the number of points ({n})")
     return values
 
 
-METRIC = Param(
-    "metric", "choice", "euclidean", choices=METRICS, doc="distance in the input space"
-)
+METRIC = Param("metric", "choice", "euclidean", choices=METRICS, doc="distance in the input space")
 INIT_FROM = Param(
     "init_from", "projection_id", "",
     doc="start from this finished projection's layout (same n and dims), e.g. the previous training step",
@@ -239,9 +217,7 @@ METHODS: dict[str, Method] = {
                 maximum=1.0,
                 doc="how tightly points pack",
             ),
-            Param(
-                "n_epochs", "int", 0, minimum=0, maximum=5000, doc="0 lets UMAP choose"
-            ),
+            Param("n_epochs", "int", 0, minimum=0, maximum=5000, doc="0 lets UMAP choose"),
             METRIC,
             INIT_FROM,
             SEED,

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from reducers.quality import knn_preservation, trustworthiness
 
 from projector.data.atomic import atomic_write
 from projector.data.graphs import load_graph
@@ -14,6 +13,7 @@ from projector.data.layout import DataDir
 from projector.jobs.executors.base import JobSpec
 from projector.jobs.graphs import GraphSource
 from projector.jobs.runners import RUNNERS, Reporter
+from reducers.quality import knn_preservation, trustworthiness
 
 QUALITY_K = 10
 QUALITY_SAMPLE = 5000

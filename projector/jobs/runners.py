@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
+
 from reducers import PCA, TSNE, UMAP
 
 PCA_REPORTED = 10  # components whose explained variance the page can show
@@ -28,9 +30,7 @@ Result = tuple[np.ndarray, dict[str, Any]]
 Runner = Callable[[np.ndarray, int, dict[str, Any], Reporter, Graphs], Result]
 
 
-def _run_pca(
-    X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs
-) -> Result:
+def _run_pca(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs) -> Result:
     components = params["components"]
     k = max(max(components) + 1, min(PCA_REPORTED, *X.shape))
     reporter.progress(0.05)
@@ -44,9 +44,7 @@ def _run_pca(
     }
 
 
-def _iterative_callback(
-    reporter: Reporter, total: int
-) -> Callable[[int, np.ndarray, Any], bool]:
+def _iterative_callback(reporter: Reporter, total: int) -> Callable[[int, np.ndarray, Any], bool]:
     def callback(iteration: int, coords: np.ndarray, _loss: Any = None) -> bool:
         reporter.frame(coords, iteration)
         reporter.progress(min(iteration / max(total, 1), 1.0), iteration)
@@ -55,12 +53,8 @@ def _iterative_callback(
     return callback
 
 
-def _run_tsne(
-    X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs
-) -> Result:
-    knn = graphs.get(
-        params["metric"], int(min(X.shape[0] - 1, 3 * params["perplexity"]))
-    )
+def _run_tsne(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs) -> Result:
+    knn = graphs.get(params["metric"], int(min(X.shape[0] - 1, 3 * params["perplexity"])))
     callback = _iterative_callback(reporter, params["n_iter"])
     kwargs = {name: value for name, value in params.items() if name != "init_from"}
     if isinstance(params.get("init_array"), np.ndarray):
@@ -68,34 +62,18 @@ def _run_tsne(
         # usual 1e-4 starting scale lets early exaggeration reshuffle the clusters (measured).
         kwargs["init"] = params["init_array"]
     kwargs.pop("init_array", None)
-    tsne = TSNE(
-        n_components=dims, callback=callback, callback_every=10, knn=knn, **kwargs
-    )
+    tsne = TSNE(n_components=dims, callback=callback, callback_every=10, knn=knn, **kwargs)
     coords = tsne.fit_transform(X)
-    return coords, {
-        "kl_divergence": float(getattr(tsne, "kl_divergence_", float("nan")))
-    }
+    return coords, {"kl_divergence": float(getattr(tsne, "kl_divergence_", float("nan")))}
 
 
-def _run_umap(
-    X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs
-) -> Result:
-    epochs = params["n_epochs"] or (
-        500 if X.shape[0] <= 10000 else 200
-    )  # umap-learn's own default
-    kwargs = {
-        name: value
-        for name, value in params.items()
-        if name not in ("init_from", "init_array")
-    }
+def _run_umap(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs) -> Result:
+    epochs = params["n_epochs"] or (500 if X.shape[0] <= 10000 else 200)  # umap-learn's own default
+    kwargs = {name: value for name, value in params.items() if name not in ("init_from", "init_array")}
     kwargs["n_epochs"] = params["n_epochs"] or None
     if isinstance(params.get("init_array"), np.ndarray):
-        kwargs["init"] = params[
-            "init_array"
-        ]  # umap-learn rescales an array start itself
-    knn = graphs.get(
-        params["metric"], params["n_neighbors"] - 1
-    )  # umap-learn counts the point itself
+        kwargs["init"] = params["init_array"]  # umap-learn rescales an array start itself
+    knn = graphs.get(params["metric"], params["n_neighbors"] - 1)  # umap-learn counts the point itself
     umap = UMAP(
         n_components=dims,
         callback=_iterative_callback(reporter, epochs),

@@ -9,11 +9,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from projector.errors import Conflict, InvalidInput, NotFound
 from projector.api.request import JSONResponse, jobs, settings, store
+from projector.api.uploads import receive_body, receive_multipart
 from projector.data.ingest import clean_name, ingest
 from projector.data.sprite import parse_sprite_dim
-from projector.api.uploads import receive_body, receive_multipart
+from projector.errors import Conflict, InvalidInput, NotFound
 
 RAW_FORMATS = {
     "application/x-npy": "npy",
@@ -69,8 +69,7 @@ async def create_dataset(request: Request) -> Response:
             fallback = "upload"
         else:
             raise InvalidInput(
-                f"unsupported Content-Type {content_type!r}; send application/x-npy, text/tab-separated-values"
-                " or multipart/form-data",
+                f"unsupported Content-Type {content_type!r}; send application/x-npy, text/tab-separated-values or multipart/form-data",
                 code="unsupported_media_type",
                 status=415,
             )

@@ -6,10 +6,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from projector.errors import InvalidParameter
 from projector.api.request import JSONResponse, bool_query, int_query, store
 from projector.data.neighbors import nearest
 from projector.data.search import find_row, search
+from projector.errors import InvalidParameter
 
 MAX_SEARCH_LIMIT = 1_000_000
 

@@ -15,10 +15,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from reducers.warmup import warm_up
-
 from projector.jobs import worker
 from projector.jobs.executors.base import Emit, Executor, JobSpec
+from reducers.warmup import warm_up
 
 POLL_SECONDS = 0.1
 # Imported once by the forkserver, so every job process starts with them loaded (imports only:
@@ -27,7 +26,7 @@ PRELOAD = ["projector.jobs.worker", "reducers.tsne", "reducers.umap_adapter", "r
 Entry = Callable[[Connection, JobSpec], None]
 
 
-def process_context() -> multiprocessing.context.BaseContext:
+def process_context() -> Any:  # a forkserver (or spawn) multiprocessing context
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
@@ -86,7 +85,8 @@ class LocalExecutor(Executor):
             detail = f"the projection worker failed: {exc}"
         finally:
             with self._lock:
-                self._stop.pop(spec.pid, None)
+                if self._stop.get(spec.pid) is stop:  # a retry of the same projection may have replaced it
+                    del self._stop[spec.pid]
             emit(("ended", detail))
 
     def _run_process(self, spec: JobSpec, emit: Emit, stop: threading.Event) -> str | None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from projector.errors import InvalidInput
 from projector.data.formats import read_tensor, sniff_format, write_float32_npy
+from projector.errors import InvalidInput
 
 
 def safetensors_bytes(tensors: dict[str, tuple[str, np.ndarray]]) -> bytes:

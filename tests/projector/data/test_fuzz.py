@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from projector.errors import InvalidInput
-from projector.data.metadata import parse_metadata_tsv
 from projector.data.formats import read_tensor, write_float32_npy
+from projector.data.metadata import parse_metadata_tsv
+from projector.errors import InvalidInput
 from tests.conftest import ServerProcess
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

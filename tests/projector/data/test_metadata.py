@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from projector.errors import InvalidInput
 from projector.data.metadata import column_types, parse_metadata_tsv
+from projector.errors import InvalidInput
 
 
 def test_one_column_has_no_header() -> None:
