@@ -1,6 +1,7 @@
-"""Dimensionality reduction for embeddings: PCA, t-SNE and UMAP as scikit-learn style estimators.
+"""Dimensionality reduction for embeddings: PCA, t-SNE and UMAP as scikit-learn estimators.
 
-Numeric code only: nothing here imports the web service.
+They pass scikit-learn's estimator checks (bar those forcing one t-SNE/UMAP component) and
+return float32. Numeric code only: nothing here imports the web service.
 """
 
 from __future__ import annotations

@@ -3,15 +3,59 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils import Tags
+from sklearn.utils.validation import validate_data
+
+
+def validate_input(
+    estimator: BaseEstimator, X: object, *, reset: bool, min_samples: int = 2, accept_sparse: bool = False
+) -> np.ndarray | sp.csr_matrix:
+    """`X` as C-contiguous float32 (CSR when `accept_sparse`), through scikit-learn's `validate_data`.
+
+    `reset=True` (in `fit`) records `n_features_in_` and, from a DataFrame, `feature_names_in_`;
+    `reset=False` checks them. Object-dtype numbers are converted, complex, NaN and infinite
+    values refused. A float32 C-contiguous array (a memory map included) is used as is, not
+    copied; the finiteness check sums it, falling back to a compiled scan without temporaries.
+    """
+    return validate_data(  # type: ignore[no-any-return]
+        estimator,
+        X,
+        reset=reset,
+        accept_sparse="csr" if accept_sparse else False,
+        dtype=np.float32,
+        order="C",
+        copy=False,
+        ensure_min_samples=min_samples,
+    )
+
+
+def reducer_tags(tags: Tags, *, sparse: bool = False) -> Tags:
+    """Tags every reducer shares: float32 output whatever the input (the first preserved dtype is the default)."""
+    tags.input_tags.sparse = sparse
+    if tags.transformer_tags is not None:
+        tags.transformer_tags.preserves_dtype = ["float32"]
+    return tags
 
 
 def check_embedding(X: object, *, min_samples: int = 2, name: str = "X") -> np.ndarray:
     """Return `X` as a C-contiguous float32 matrix, or raise ValueError saying what is wrong.
 
-    Accepts any array-like of rank 2 with a numeric dtype and only finite values.
+    For the functions that are not estimators (kNN graph, quality scores). Accepts any dense
+    array-like of rank 2 holding real numbers (object dtype included) that are all finite.
     """
+    if sp.issparse(X):
+        raise ValueError(f"`{name}` must be a dense array, got a scipy.sparse matrix: convert it with `.toarray()`")
     arr = np.asarray(X)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+    if arr.dtype == object:
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"`{name}` must be numeric, got dtype object with non-numeric values") from None
+    if np.iscomplexobj(arr):
+        raise ValueError(f"`{name}` must be real, got complex dtype {arr.dtype}")
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise ValueError(f"`{name}` must be numeric, got dtype {arr.dtype}")
     if arr.ndim != 2:
         raise ValueError(f"`{name}` must be 2-D (n_samples, n_features), got shape {arr.shape}")
@@ -27,7 +71,9 @@ def check_embedding(X: object, *, min_samples: int = 2, name: str = "X") -> np.n
     return arr
 
 
-def check_n_components(n_components: object, n_features: int | None = None, *, allowed: tuple[int, ...] | None = None) -> int:
+def check_n_components(
+    n_components: object, n_features: int | None = None, *, allowed: tuple[int, ...] | None = None
+) -> int:
     """Validate `n_components` as a positive int (optionally one of `allowed`, at most `n_features`)."""
     if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)):
         raise ValueError(f"`n_components` must be an integer, got {n_components!r}")

@@ -18,11 +18,12 @@ import umap.layouts
 import umap.spectral
 import umap.umap_
 import umap.utils
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KDTree
-from sklearn.utils import check_random_state
+from sklearn.utils import Tags, check_random_state
 
-from reducers._validation import check_embedding, check_n_components
+from reducers._validation import check_embedding, check_n_components, reducer_tags, validate_input
 
 __all__ = ["UMAP"]
 
@@ -75,7 +76,7 @@ _cache_umap_kernels()
 Callback = Callable[[int, np.ndarray, None], Any]
 
 
-class UMAP:
+class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Uniform Manifold Approximation and Projection (McInnes, Healy & Melville 2018).
 
     Parameters
@@ -107,9 +108,14 @@ class UMAP:
         `metric`, with ``k >= n_neighbors - 1``. None lets umap-learn compute the graph
         (exactly below 4,096 points, by NN-descent above).
 
+    Input is dense (sparse is refused: reduce it with `reducers.PCA` first); output is
+    float32 whatever the input dtype. There is no `transform`: only the fitted data is embedded.
+
     Attributes
     ----------
     embedding_ : ndarray of shape (n_samples, n_components), float32
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, only when fitted on a DataFrame with string column names
     n_iter_ : int
         Epochs run (fewer than planned when the callback stopped the run).
     """
@@ -142,7 +148,7 @@ class UMAP:
 
     def fit(self, X: object, y: object = None) -> UMAP:
         """Embed `X`, an array of shape (n_samples, n_features); `y` is ignored."""
-        X = check_embedding(X)
+        X = validate_input(self, X, reset=True)
         n = X.shape[0]
         n_components = check_n_components(self.n_components, allowed=(2, 3))
         n_neighbors = _check_int("n_neighbors", self.n_neighbors, low=2)
@@ -192,27 +198,14 @@ class UMAP:
 
     def fit_transform(self, X: object, y: object = None) -> np.ndarray:
         """Embed `X` and return `embedding_`, float32 of shape (n_samples, n_components)."""
-        return self.fit(X).embedding_
+        return self.fit(X, y).embedding_
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in inspect.signature(UMAP.__init__).parameters if name != "self"}
+    @property
+    def _n_features_out(self) -> int:
+        return int(self.embedding_.shape[1])
 
-    def set_params(self, **params: Any) -> UMAP:
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"Invalid parameter {name!r} for UMAP")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = UMAP().get_params()
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, defaults[k])]
-        return f"UMAP({', '.join(changed)})"
-
-
-def _same(a: object, b: object) -> bool:
-    return a is b or (not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray) and a == b)
+    def __sklearn_tags__(self) -> Tags:
+        return reducer_tags(super().__sklearn_tags__())
 
 
 def _check_int(name: str, value: object, low: int) -> int:

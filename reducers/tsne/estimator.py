@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numbers
 import os
+from typing import Any
 
 import numba
 import numpy as np
-from sklearn.utils import check_random_state
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import Tags, check_random_state
 
-from reducers._validation import check_embedding, check_n_components
+from reducers._validation import check_n_components, reducer_tags, validate_input
 from reducers.knn import KNNGraph, as_knn_graph, knn_graph
 from reducers.tsne import affinity, gradients, initialization
 from reducers.tsne.optimizer import Phase, kl_divergence, optimize
@@ -20,7 +22,7 @@ _METRICS = ("euclidean", "cosine")
 _INITS = ("pca", "random")
 
 
-class TSNE:
+class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """t-distributed Stochastic Neighbor Embedding (van der Maaten & Hinton 2008).
 
     Affinities from a k-nearest-neighbour graph, attraction over the sparse P, repulsion
@@ -55,9 +57,15 @@ class TSNE:
         A precomputed neighbour graph (at least ``min(n - 1, 3 * perplexity)`` columns
         are used when present); `fit` also accepts it.
 
+    Input is dense (sparse is refused: reduce it with `reducers.PCA` first); output is
+    float32 whatever the input dtype. There is no `transform`: t-SNE embeds the data it
+    was fitted on.
+
     Attributes
     ----------
     embedding_ : ndarray of shape (n_samples, n_components), float32
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, only when fitted on a DataFrame with string column names
     kl_divergence_ : float
     n_iter_ : int
         Iterations run (fewer than `n_iter` when the callback stopped early).
@@ -88,7 +96,7 @@ class TSNE:
 
     def fit(self, X, y=None, knn=None) -> TSNE:
         """Embed `X` of shape (n_samples, n_features); returns self."""
-        X = check_embedding(X)
+        X = validate_input(self, X, reset=True)
         n = X.shape[0]
         params = self._validate(n)
         rng = check_random_state(self.random_state)
@@ -123,6 +131,13 @@ class TSNE:
         self.kl_divergence_ = float(kl)
         self.n_iter_ = int(n_iter)
         return self
+
+    @property
+    def _n_features_out(self) -> int:
+        return int(self.embedding_.shape[1])
+
+    def __sklearn_tags__(self) -> Tags:
+        return reducer_tags(super().__sklearn_tags__())
 
     def _optimize(self, P, Y, params, inv):
         n, d = Y.shape
@@ -161,8 +176,8 @@ class TSNE:
             raise ValueError("`init` array contains NaN or infinite values")
         return Y
 
-    def _validate(self, n: int) -> dict:
-        out = {"n_components": check_n_components(self.n_components, allowed=(2, 3))}
+    def _validate(self, n: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"n_components": check_n_components(self.n_components, allowed=(2, 3))}
         p = self.perplexity
         if not _is_real(p) or not 0 < p < n:
             raise ValueError(f"`perplexity` must be a number in (0, n_samples) = (0, {n}), got {p!r}")
@@ -212,7 +227,7 @@ def _is_int(v) -> bool:
 
 
 def _is_real(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and bool(np.isfinite(float(v)))
 
 
 def _p_log_p(P) -> float:

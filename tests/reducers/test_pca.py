@@ -61,9 +61,10 @@ def test_sign_is_deterministic(correlated: np.ndarray) -> None:
         (np.ones((10, 3)), {"n_components": 4}, "n_components"),
         (np.ones((10, 3)), {"n_components": 0}, "n_components"),
         (np.ones((10, 3)), {"n_components": 2, "svd_solver": "magic"}, "svd_solver"),
-        (np.ones(10), {}, "2-D"),
+        (np.ones(10), {}, "2D array"),
         (np.array([[1.0, np.nan], [0.0, 1.0]]), {}, "NaN"),
-        (np.array([["a", "b"], ["c", "d"]]), {}, "numeric"),
+        (np.array([["a", "b"], ["c", "d"]]), {}, "could not convert string to float"),
+        (np.array([[1 + 1j, 0], [0, 1]]), {}, "Complex data not supported"),
     ],
 )
 def test_rejects_bad_input(X: np.ndarray, kwargs: dict, message: str) -> None:

@@ -155,5 +155,5 @@ def test_invalid_parameter_raises(params, name):
 
 
 def test_invalid_input_raises():
-    with pytest.raises(ValueError, match="`X`"):
+    with pytest.raises(ValueError, match="Input X contains NaN"):
         TSNE().fit(np.array([[1.0, np.nan], [0.0, 1.0]]))

@@ -210,5 +210,5 @@ def test_graph_metric_must_match() -> None:
 
 
 def test_invalid_input_is_named() -> None:
-    with pytest.raises(ValueError, match="`X`"):
+    with pytest.raises(ValueError, match="Input X contains infinity"):
         UMAP().fit(np.full((30, 4), np.inf))
