@@ -33,16 +33,20 @@ def settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def int_query(request: Request, name: str, default: int | None = None) -> int:
+def int_query(request: Request, name: str, default: int | None = None, minimum: int | None = None, maximum: int | None = None) -> int:
+    """An integer query parameter, checked against [minimum, maximum] when given."""
     raw = request.query_params.get(name)
     if raw is None:
         if default is None:
             raise InvalidParameter(f"query parameter `{name}` is required")
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise InvalidParameter(f"query parameter `{name}` must be an integer, got {raw!r}") from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise InvalidParameter(f"`{name}` must be between {minimum} and {maximum}, got {value}")
+    return value
 
 
 def bool_query(request: Request, name: str, default: bool = False) -> bool:

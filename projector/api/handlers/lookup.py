@@ -46,9 +46,7 @@ async def search_metadata(request: Request) -> Response:
     pattern = request.query_params.get("q")
     if pattern is None:
         raise InvalidParameter("query parameter `q` (a regular expression) is required")
-    limit = int_query(request, "limit", 1000)
-    if not 0 <= limit <= MAX_SEARCH_LIMIT:
-        raise InvalidParameter(f"`limit` must be between 0 and {MAX_SEARCH_LIMIT}, got {limit}")
+    limit = int_query(request, "limit", 1000, minimum=0, maximum=MAX_SEARCH_LIMIT)
     column = request.query_params.get("column") or None
     ignore_case = bool_query(request, "ignore_case")
     metadata = await run_in_threadpool(db.metadata, dataset_id)
