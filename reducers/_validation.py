@@ -71,9 +71,7 @@ def check_embedding(X: object, *, min_samples: int = 2, name: str = "X") -> np.n
     return arr
 
 
-def check_n_components(
-    n_components: object, n_features: int | None = None, *, allowed: tuple[int, ...] | None = None
-) -> int:
+def check_n_components(n_components: object, n_features: int | None = None, *, allowed: tuple[int, ...] | None = None) -> int:
     """Validate `n_components` as a positive int (optionally one of `allowed`, at most `n_features`)."""
     if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)):
         raise ValueError(f"`n_components` must be an integer, got {n_components!r}")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import inspect
 import time
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import umap
@@ -128,7 +129,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         metric: str = "euclidean",
         n_epochs: int | None = None,
         init: str | np.ndarray = "spectral",
-        random_state: None | int | np.random.RandomState = None,
+        random_state: int | np.random.RandomState | None = None,
         n_jobs: int | None = None,
         callback: Callback | None = None,
         callback_every: int = 10,

@@ -72,9 +72,20 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """
 
     def __init__(
-        self, n_components=2, perplexity=30.0, early_exaggeration=12.0, exaggeration_iter=250,
-        n_iter=750, learning_rate="auto", metric="euclidean", init="pca", random_state=None,
-        n_jobs=None, callback=None, callback_every=10, knn=None,
+        self,
+        n_components=2,
+        perplexity=30.0,
+        early_exaggeration=12.0,
+        exaggeration_iter=250,
+        n_iter=750,
+        learning_rate="auto",
+        metric="euclidean",
+        init="pca",
+        random_state=None,
+        n_jobs=None,
+        callback=None,
+        callback_every=10,
+        knn=None,
     ):
         self.n_components = n_components
         self.perplexity = perplexity

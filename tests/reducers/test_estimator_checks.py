@@ -122,7 +122,7 @@ def test_complex_input_is_refused(estimator: BaseEstimator, frame: pd.DataFrame)
 
 @pytest.mark.parametrize("estimator", ESTIMATORS[1:], ids=lambda e: type(e).__name__)
 def test_sparse_input_is_refused_by_tsne_and_umap(estimator: BaseEstimator, frame: pd.DataFrame) -> None:
-    with pytest.raises(TypeError, match="Sparse data was passed .* dense data is required"):
+    with pytest.raises(TypeError, match=r"Sparse data was passed .* dense data is required"):
         clone(estimator).fit(sp.csr_matrix(frame.to_numpy()))
 
 
