@@ -83,7 +83,7 @@ def measure(browser, base: str, dataset: str, projection: str, runs: int, orbit_
     rebuild: list[float] = []
     for run in range(runs):
         context = browser.new_context(viewport={"width": 1280, "height": 800})
-        context.add_init_script("window.__projectorSync = true;")
+        context.add_init_script("window.__projectorSync = true; window.__projectorTesting = true;")  # testing.js: window.__projector
         page = context.new_page()
         page.goto(f"{base}?dataset={dataset}&projection={projection}")
         page.wait_for_function("() => window.__projector && window.__projector.firstFrameAt > 0", timeout=120_000)

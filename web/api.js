@@ -51,6 +51,8 @@ async function request(url, init) {
   try {
     response = await fetch(url, init);
   } catch (err) {
+    // A cancelled request (a newer view replaced it) is not a failure to report.
+    if (/** @type {any} */ (err)?.name === 'AbortError') throw err;
     throw new ApiError(0, 'network_error', `could not reach the server (${err})`, url);
   }
   if (response.ok) return response;
@@ -79,17 +81,18 @@ async function json(url, init) {
 /** @returns {Promise<Dataset[]>} */
 export const listDatasets = () => json(apiUrl('datasets'));
 
-/** @param {string} id @returns {Promise<Dataset>} */
-export const getDataset = (id) => json(apiUrl(`datasets/${encodeURIComponent(id)}`));
+/** @param {string} id @param {AbortSignal} [signal] @returns {Promise<Dataset>} */
+export const getDataset = (id, signal) => json(apiUrl(`datasets/${encodeURIComponent(id)}`), { signal });
 
 /**
  * The dataset's projections, or null when the server has no such route.
  * @param {string} id
+ * @param {AbortSignal} [signal]
  * @returns {Promise<Projection[] | null>}
  */
-export async function listProjections(id) {
+export async function listProjections(id, signal) {
   try {
-    return await json(apiUrl(`datasets/${encodeURIComponent(id)}/projections`));
+    return await json(apiUrl(`datasets/${encodeURIComponent(id)}/projections`), { signal });
   } catch (err) {
     if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
       // 404 for an unknown dataset is reported by getDataset; here it means "no listing".
@@ -124,8 +127,11 @@ export const createProjection = (datasetId, body) =>
     body: JSON.stringify(body),
   });
 
-/** @param {string} pid @returns {Promise<Projection>} */
-export const getProjection = (pid) => json(apiUrl(`projections/${encodeURIComponent(pid)}`));
+/** @param {string} pid @param {AbortSignal} [signal] @returns {Promise<Projection>} */
+export const getProjection = (pid, signal) => json(apiUrl(`projections/${encodeURIComponent(pid)}`), { signal, cache: 'no-store' });
+
+/** Server-Sent Events of a projection: one projection object per change, until the job ends. @param {string} pid */
+export const eventsUrl = (pid) => apiUrl(`projections/${encodeURIComponent(pid)}/events`);
 
 /** @param {string} pid */
 export const cancelProjection = (pid) =>
@@ -166,9 +172,10 @@ export const getNeighbors = (datasetId, q) =>
 /**
  * @param {string} datasetId
  * @param {{q: string, column?: string, limit?: number}} q
+ * @param {AbortSignal} [signal]
  * @returns {Promise<{count: number, indices: number[]}>}
  */
-export const search = (datasetId, q) => json(apiUrl(`datasets/${encodeURIComponent(datasetId)}/search`, q));
+export const search = (datasetId, q, signal) => json(apiUrl(`datasets/${encodeURIComponent(datasetId)}/search`, q), { signal });
 
 /**
  * Metadata as sent by the server: {columns, rows}. Called from the metadata Worker.

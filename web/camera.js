@@ -100,33 +100,51 @@ export function modelFromBounds(center, radius) {
   return m;
 }
 
+/** Points sampled to frame a layout: enough for stable percentiles, few enough for any n. */
+export const FRAME_SAMPLE = 20_000;
+/** The frame covers this share of the points on each axis (1st to 99th percentile)... */
+const FRAME_QUANTILE = 0.01;
+/** ...widened by this fraction of that range on each side, and never past the extremes. */
+const FRAME_MARGIN = 0.2;
+
 /**
- * Centre and radius of the bounding box of n points of `dims` coordinates,
- * optionally only those whose flag byte has none of the `hiddenBit` bits.
+ * Centre and radius that frame n points of `dims` coordinates on robust extents: per axis the
+ * 1st to 99th percentile widened by a margin (clipped to the actual extremes), so a few far
+ * outliers do not shrink the mass of the cloud. Optionally only points whose flag byte has
+ * none of the `hiddenBit` bits. O(FRAME_SAMPLE) without flags, one O(n) scan with them.
  * @param {Float32Array} coords @param {number} dims
  * @param {Uint8Array} [flags] @param {number} [hiddenBit]
  * @returns {{center: number[], radius: number}}
  */
 export function bounds(coords, dims, flags, hiddenBit = 0) {
-  const lo = [Infinity, Infinity, Infinity];
-  const hi = [-Infinity, -Infinity, -Infinity];
   const n = Math.floor(coords.length / dims);
-  for (let i = 0; i < n; i++) {
-    if (flags && hiddenBit && flags[i] & hiddenBit) continue;
-    for (let d = 0; d < dims; d++) {
-      const v = coords[i * dims + d];
-      if (v < lo[d]) lo[d] = v;
-      if (v > hi[d]) hi[d] = v;
-    }
+  /** @type {ArrayLike<number> | null} rows to look at, or null for a strided sample of all */
+  let rows = null;
+  if (flags && hiddenBit) {
+    const kept = [];
+    for (let i = 0; i < n; i++) if (!(flags[i] & hiddenBit)) kept.push(i);
+    rows = kept;
   }
-  if (!(lo[0] <= hi[0])) return { center: [0, 0, 0], radius: 1 };
-  // Radius: the largest half-extent of any axis, so the cloud fills the view
-  // (the box diagonal would leave it small, most clouds being round).
+  const count = rows ? rows.length : n;
+  if (!count) return { center: [0, 0, 0], radius: 1 };
+  const stride = Math.max(1, Math.floor(count / FRAME_SAMPLE));
+  const m = Math.ceil(count / stride);
+  const values = new Float32Array(m);
   const center = [0, 0, 0];
   let radius = 0;
   for (let d = 0; d < dims; d++) {
-    center[d] = (lo[d] + hi[d]) / 2;
-    radius = Math.max(radius, (hi[d] - lo[d]) / 2);
+    let k = 0;
+    for (let j = 0; j < count; j += stride) values[k++] = coords[(rows ? rows[j] : j) * dims + d];
+    const sorted = values.subarray(0, k).sort();
+    const at = (/** @type {number} */ q) => sorted[Math.min(k - 1, Math.max(0, Math.round(q * (k - 1))))];
+    const qlo = at(FRAME_QUANTILE), qhi = at(1 - FRAME_QUANTILE);
+    const pad = (qhi - qlo) * FRAME_MARGIN;
+    const lo = Math.max(sorted[0], qlo - pad), hi = Math.min(sorted[k - 1], qhi + pad);
+    if (!(lo <= hi)) return { center: [0, 0, 0], radius: 1 };
+    center[d] = (lo + hi) / 2;
+    // Radius: the largest half-extent of any axis, so the cloud fills the view
+    // (the box diagonal would leave it small, most clouds being round).
+    radius = Math.max(radius, (hi - lo) / 2);
   }
   return { center, radius: radius > 0 ? radius : 1 };
 }

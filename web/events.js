@@ -4,27 +4,37 @@
 // Event names used by the app (payloads in parentheses):
 //   dataset:select      ({id})                      user picked a dataset
 //   dataset:loaded      ({dataset})                 dataset object fetched
-//   projection:run      ({method, dims, params})    user pressed Run
-//   projection:stop     ()                          user pressed Stop
-//   projection:select   ({id})                      user picked an existing projection
-//   projection:update   ({projection})              projection object changed (status/progress)
-//   coords:update       ({coords, dims, iteration}) new coordinates (Float32Array)
-//   metadata:ready      ({columns})                 metadata parsed in the worker
-//   color:by            ({column})                  colour-by column ('' = none)
-//   label:by            ({column})                  label column ('' = none)
-//   legend:highlight    ({indices, label})          points of a legend entry
-//   highlight:points    ({indices, label})          highlight points as a search would (bookmarks)
-//   search:result       ({indices, count, query, derived?}) search matches (or null to clear)
 //   dataset:step        ({id})                      another step of the open sequence, same view
 //   sequence:play       ({on})                      start / stop walking through the steps
+//   projection:run      ({method, dims, params})    user pressed Run
+//   projection:dims     ({method, dims, params})    user switched 2D / 3D
+//   projection:stop     ()                          user pressed Stop
+//   projection:select   ({id})                      user picked an existing projection
+//   projection:update   ({projection, channel?, keepForm?}) projection object changed (status/progress);
+//                                                   channel 'events' (SSE) or 'poll' while a job runs
+//   coords:shown        ({projection, n, dims, iteration, first}) new coordinates are on screen
+//   camera:change       ()                          the camera moved
+//   metadata:ready      ({columns, ms})             metadata parsed in the worker
+//   color:by            ({column})                  colour-by column ('' = none)
+//   colors:applied      ({column})                  the scene's colours changed
+//   label:by            ({column})                  label column ('' = none)
+//   legend:update       ({legend})                  legend of the colouring (null: none)
+//   legend:highlight    ({indices, label})          points of a legend entry
+//   highlight:points    ({indices, label})          highlight points as a search would (bookmarks)
+//   search:result       ({indices, count, query, derived?}) search matches (or null to clear);
+//                                                   query is {q, regex, column}, or a label when derived
 //   bookmark:apply      ({bookmark})                user clicked a TensorBoard bookmark
 //   point:hover         ({index, x, y} | null)      pointer over a point
-//   point:select        ({index} | null)            click / keyboard selection
+//   point:select        ({index} | null)            click / keyboard / search-list selection
 //   neighbors:params    ({k, metric})
 //   neighbors:result    ({query, neighbors} | null)
 //   view:isolate        ({on})                      show only the highlighted points
 //   view:reset          ()
 //   view:mode           ({sprites})
+//   view:pointsize      ({size})
+//   theme               ({theme})                   'light' or 'dark'
+//   export              ({kind})
+//   copy-link           ()
 //   error               ({title, error})            anything that failed, shown to the user
 //   status              ({text})                    short status line
 

@@ -170,6 +170,13 @@ export class Picker {
     }
   }
 
+  /** Forget the coordinates (the scene shows nothing). */
+  clear() {
+    this._coords = null;
+    this.index = null;
+    this._wanted = null;
+  }
+
   /**
    * Ask for an index for this camera; built now (small n) or in the Worker.
    * @param {Float32Array} mvp @param {number} width @param {number} height @param {number} version
@@ -202,6 +209,7 @@ export class Picker {
   _received(index) {
     this._busy = false;
     this.lastBuildMs = performance.now() - this._started;
+    if (!this._coords) return; // cleared while building
     this.index = index;
     if (this._wanted) this._dispatch();
     else this.onready();

@@ -1,15 +1,15 @@
 // The scatter view: owns the camera, the renderer, the picker, the per-point
-// flag bytes and the 2D overlay (hover ring and text labels). It renders on
-// demand, one requestAnimationFrame at a time, and reports hover and clicks
+// flag bytes and the 2D overlay (overlay.js: hover ring and text labels). It renders
+// on demand, one requestAnimationFrame at a time, and reports hover and clicks
 // on the bus.
 
 import { bounds, homeCamera, modelFromBounds, multiply, projectPoint, viewProjection } from './camera.js';
 import { attachControls } from './controls.js';
 import { Renderer, FLAG_HIDDEN, FLAG_MATCH, FLAG_NEIGHBOR, FLAG_SELECTED } from './gl/renderer.js';
-import { Picker, spreadSample } from './picking.js';
+import { Picker } from './picking.js';
+import { Overlay } from './overlay.js';
 
 const SETTLE_MS = 90;
-const MAX_LABELS = 250;
 
 /** Default point size (CSS px) for n points. @param {number} n */
 export function defaultPointSize(n) {
@@ -28,8 +28,7 @@ export class Scene {
    */
   constructor(canvas, overlay, bus) {
     this.canvas = canvas;
-    this.overlay = overlay;
-    this.ctx = /** @type {CanvasRenderingContext2D} */ (overlay.getContext('2d'));
+    this.overlay = new Overlay(overlay, () => this._drawOverlay());
     this.bus = bus;
     this.renderer = new Renderer(canvas);
     this.picker = new Picker();
@@ -53,19 +52,14 @@ export class Scene {
     /** @type {Uint32Array | number[]} */
     this.matches = [];
     this.dragging = false;
-    /** Label text per point index for the current label column. @type {Map<number, string>} */
-    this.labelCache = new Map();
     /** @type {Uint8Array | null} */
     this.colors = null;
-    this.labelColumn = '';
-    /** @type {((indices: number[]) => Promise<string[]>) | null} */
-    this.labelProvider = null;
-    this._labelRequested = new Set();
     this._frameRequested = false;
     this._settleTimer = 0;
     /** The camera is moving: draw a subset of very large clouds. */
     this.moving = false;
     this.stats = { frames: 0, pointsDrawn: 0, lastFrameMs: 0, firstFrameAt: 0, lastPickMs: 0 };
+    this.dark = false;
 
     attachControls(canvas, {
       getCamera: () => this.camera,
@@ -104,8 +98,7 @@ export class Scene {
       this.neighbors = [];
       this.matches = [];
       this.isolated = false;
-      this.labelCache.clear();
-      this._labelRequested.clear();
+      this.overlay.forget();
     }
     this.pointSize = this.userPointSize || defaultPointSize(this.n);
     this._fit();
@@ -113,6 +106,24 @@ export class Scene {
     this.picker.setCoords(coords, dims);
     this.cameraVersion++;
     this.requestFrame(true);
+  }
+
+  /** Show nothing (another dataset is loading); colours and highlights go too. */
+  clear() {
+    this.coords = null;
+    this.n = 0;
+    this.flags = new Uint8Array(0);
+    this.colors = null;
+    this.selected = -1;
+    this.neighbors = [];
+    this.matches = [];
+    this.isolated = false;
+    this.hover = -1;
+    this.overlay.forget();
+    this.renderer.setPositions(new Float32Array(0), this.dims);
+    this.picker.clear();
+    this.stats.pointsDrawn = 0;
+    this.requestFrame();
   }
 
   /** Recentre the model on the visible points. */
@@ -134,6 +145,7 @@ export class Scene {
     this.camera = cam;
     this.cameraVersion++;
     this.requestFrame(true);
+    this.bus.emit('camera:change', null);
   }
 
   resetView() {
@@ -145,6 +157,13 @@ export class Scene {
   setPointSize(size) {
     this.userPointSize = size;
     this.pointSize = size || defaultPointSize(this.n);
+    this.requestFrame();
+  }
+
+  /** Colours of the light or the night theme. @param {boolean} dark */
+  setTheme(dark) {
+    this.dark = dark;
+    this.renderer.setTheme(dark);
     this.requestFrame();
   }
 
@@ -201,9 +220,7 @@ export class Scene {
   _flagsChanged() {
     if (this.isolated) {
       // New highlights inside an isolated view are shown; nothing else appears.
-      const mask = FLAG_SELECTED | FLAG_NEIGHBOR | FLAG_MATCH;
       for (const i of [this.selected, ...this.neighbors]) if (i >= 0) this.flags[i] &= ~FLAG_HIDDEN;
-      void mask;
     }
     this.renderer.setFlags(this.flags);
     this.requestFrame();
@@ -215,10 +232,7 @@ export class Scene {
 
   /** @param {string} column @param {((indices: number[]) => Promise<string[]>) | null} provider */
   setLabels(column, provider) {
-    this.labelColumn = column;
-    this.labelProvider = provider;
-    this.labelCache.clear();
-    this._labelRequested.clear();
+    this.overlay.setLabels(column, provider);
     this._drawOverlay();
   }
 
@@ -253,8 +267,7 @@ export class Scene {
     const t0 = performance.now();
     const resized = this.renderer.resize();
     if (resized) {
-      this.overlay.width = this.canvas.width;
-      this.overlay.height = this.canvas.height;
+      this.overlay.resize(this.canvas.width, this.canvas.height);
     }
     const drawn = this.renderer.render({
       mvp: this.mvp(),
@@ -316,77 +329,13 @@ export class Scene {
     return p;
   }
 
-  // ---- overlay: hover ring and labels --------------------------------------------
-
-  _labelIndices() {
-    /** @type {number[]} */
-    const out = [];
-    if (this.selected >= 0) out.push(this.selected);
-    out.push(...this.neighbors);
-    if (this.hover >= 0) out.push(this.hover);
-    for (let k = 0; k < this.matches.length && out.length < MAX_LABELS; k++) out.push(this.matches[k]);
-    if (!this.hasHighlight() && this.labelColumn && this.picker.index && this.picker.index.version === this.cameraVersion) {
-      out.push(...spreadSample(this.picker.index, 90, 150, this.flags, FLAG_HIDDEN));
-    }
-    return out;
-  }
-
   _drawOverlay() {
-    const ctx = this.ctx;
-    const dpr = window.devicePixelRatio || 1;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
-    if (!this.coords) return;
-    if (this.hover >= 0) {
-      const p = this.screenOf(this.hover);
-      if (p && p.visible) {
-        ctx.beginPath();
-        ctx.arc(p.x, p.y, Math.max(5, this.pointSize) + 2, 0, Math.PI * 2);
-        ctx.lineWidth = 2;
-        ctx.strokeStyle = 'rgba(20,20,30,0.85)';
-        ctx.stroke();
-      }
-    }
-    if (!this.labelColumn || !this.labelProvider || this.dragging) return;
-    const indices = this._labelIndices();
-    const missing = indices.filter((i) => !this.labelCache.has(i) && !this._labelRequested.has(i));
-    if (missing.length) {
-      missing.forEach((i) => this._labelRequested.add(i));
-      const column = this.labelColumn;
-      this.labelProvider(missing).then((texts) => {
-        if (column !== this.labelColumn) return;
-        missing.forEach((i, k) => this.labelCache.set(i, texts[k]));
-        this._drawOverlay();
-      }, () => {});
-    }
-    ctx.font = '12px system-ui, sans-serif';
-    ctx.textBaseline = 'middle';
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = 'rgba(255,255,255,0.9)';
-    const seen = new Set();
-    // Labels that would overlap one already drawn are skipped (16x14 px occupancy cells);
-    // the selected and hovered points always get theirs.
-    const taken = new Set();
-    const order = [...indices].sort((a, b) => Number(b === this.hover || b === this.selected) - Number(a === this.hover || a === this.selected));
-    for (const i of order) {
-      if (seen.has(i)) continue;
-      seen.add(i);
-      const text = this.labelCache.get(i);
-      if (!text) continue;
-      const p = this.screenOf(i);
-      if (!p || !p.visible) continue;
-      const strong = i === this.selected || i === this.hover;
-      ctx.font = strong ? 'bold 13px system-ui, sans-serif' : '12px system-ui, sans-serif';
-      const x = p.x + this.pointSize / 2 + 4;
-      const w = ctx.measureText(text).width;
-      const c0 = Math.floor(x / 16), c1 = Math.floor((x + w) / 16), r = Math.floor(p.y / 14);
-      let free = true;
-      for (let c = c0; c <= c1 && free; c++) free = !taken.has(r * 4096 + c);
-      if (!free && !strong) continue;
-      for (let c = c0; c <= c1; c++) taken.add(r * 4096 + c);
-      ctx.fillStyle = strong ? '#111' : '#333';
-      ctx.strokeText(text, x, p.y);
-      ctx.fillText(text, x, p.y);
-    }
+    const index = this.picker.index;
+    this.overlay.draw({
+      coords: this.coords, dims: this.dims, mvp: this.mvp(), width: this.canvas.clientWidth, height: this.canvas.clientHeight,
+      hover: this.hover, selected: this.selected, neighbors: this.neighbors, matches: this.matches,
+      pointSize: this.pointSize, dragging: this.dragging, dark: this.dark, flags: this.flags,
+      index: index && index.version === this.cameraVersion ? index : null,
+    });
   }
 }

@@ -13,8 +13,9 @@ import os
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -60,6 +61,12 @@ class Server:
 
     def get(self, path: str) -> Any:
         return self.api("GET", path)
+
+    def upload(self, array: Any, metadata: Any = None, name: str | None = None) -> dict[str, Any]:
+        """Upload a tensor (and metadata) through the Python client; returns the dataset object."""
+        from projector import Client
+
+        return self.get(f"api/datasets/{Client(self.url).upload(array, metadata=metadata, name=name)}")
 
     def demo(self) -> dict[str, Any]:
         return next(d for d in self.get("api/datasets") if d["source"] == "demo")
@@ -122,7 +129,8 @@ class PageProbe:
     def open(self, query: str = "", ready: bool = True) -> None:
         self.page.goto(self.server.url + query)
         if ready:
-            self.wait("__projector.ready && __projector.projectionStatus === 'done'")
+            # The first projection of a fresh server starts a worker: slow on a loaded machine.
+            self.wait("__projector.ready && __projector.projectionStatus === 'done'", timeout=90_000)
             self.wait_pick_ready()
 
     def wait(self, expr: str, timeout: float = 30_000) -> None:
@@ -177,18 +185,66 @@ class PageProbe:
             base64.b64encode(png).decode(),
         )
 
+    def background(self, png: bytes) -> list[int]:
+        """The most common colour of a PNG (the canvas background), as [r, g, b]."""
+        return self.page.evaluate(
+            """async (b64) => {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                const bmp = await createImageBitmap(new Blob([bytes], {type: 'image/png'}));
+                const c = new OffscreenCanvas(bmp.width, bmp.height);
+                const ctx = c.getContext('2d');
+                ctx.drawImage(bmp, 0, 0);
+                const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+                const freq = new Map();
+                for (let i = 0; i < d.length; i += 4 * 5) {
+                  const key = d[i] << 16 | d[i+1] << 8 | d[i+2];
+                  freq.set(key, (freq.get(key) || 0) + 1);
+                }
+                const top = [...freq.entries()].sort((a, b) => b[1] - a[1])[0][0];
+                return [top >> 16 & 255, top >> 8 & 255, top & 255];
+            }""",
+            base64.b64encode(png).decode(),
+        )
+
+    def count_colour(self, png: bytes, rgb: list[int], tolerance: int = 40) -> int:
+        """Pixels of a PNG within `tolerance` (sum of channel differences) of a colour."""
+        return self.page.evaluate(
+            """async ([b64, rgb, tol]) => {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                const bmp = await createImageBitmap(new Blob([bytes], {type: 'image/png'}));
+                const c = new OffscreenCanvas(bmp.width, bmp.height);
+                const ctx = c.getContext('2d');
+                ctx.drawImage(bmp, 0, 0);
+                const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+                let count = 0;
+                for (let i = 0; i < d.length; i += 4) {
+                  if (Math.abs(d[i] - rgb[0]) + Math.abs(d[i+1] - rgb[1]) + Math.abs(d[i+2] - rgb[2]) < tol) count++;
+                }
+                return count;
+            }""",
+            [base64.b64encode(png).decode(), rgb, tolerance],
+        )
+
     def assert_clean_console(self) -> None:
         assert not self.page_errors, self.page_errors
         assert not self.console_errors, self.console_errors
 
 
+TESTING_HOOK = "window.__projectorTesting = true;"  # main.js then loads testing.js (window.__projector)
+
+
+def new_page(browser: Any) -> tuple[Any, Any]:
+    """A fresh browser context (no shared storage) whose pages load the test hook."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_init_script(TESTING_HOOK)
+    return context, context.new_page()
+
+
 @pytest.fixture()
 def probe(browser: Any, server: Server, artifacts: Path) -> Iterator[PageProbe]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
+    context, page = new_page(browser)
     yield PageProbe(page, server, artifacts)
     context.close()
-
 
 
 # ---- a server over a TensorBoard logdir (training steps of one embedding) ----------------------
@@ -252,7 +308,6 @@ def logdir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LogdirSe
 
 @pytest.fixture()
 def logdir_probe(browser: Any, logdir_server: LogdirServer, artifacts: Path) -> Iterator[PageProbe]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
+    context, page = new_page(browser)
     yield PageProbe(page, logdir_server, artifacts)
     context.close()

@@ -132,6 +132,88 @@ def test_url_state_round_trips(page):
     assert r == {"dataset": "a b", "projection": "p", "point": 0, "color": "label", "q": "^3$"}
 
 
+def test_url_state_keeps_search_flags_neighbours_thumbnails_and_camera(page):
+    r = page.evaluate(
+        """async () => {
+            const u = await import('/urlstate.js');
+            const cam3 = {dims: 3, yaw: 0.5, pitch: -0.25, distance: 3.125, target: [0.1, -0.2, 0.3], zoom: 1};
+            const cam2 = {dims: 2, zoom: 2.5, target: [0.5, -1, 0], yaw: 0, pitch: 0, distance: 1};
+            const s = {dataset: 'd', color: '', label: 'name', q: 'num.y', regex: true, column: 'name',
+                       k: 5, metric: 'euclidean', thumbs: true, cam: cam3};
+            return {three: u.readUrl(u.formatUrl(s)), two: u.readUrl(u.formatUrl({dataset: 'd', cam: cam2})).cam,
+                    junk: u.readUrl('?cam=3d:1,2&k=-3&metric=manhattan&regex=yes')};
+        }"""
+    )
+    assert r["three"] == {
+        "dataset": "d", "color": "", "label": "name", "q": "num.y", "regex": True, "column": "name", "k": 5,
+        "metric": "euclidean", "thumbs": True,
+        "cam": {"dims": 3, "yaw": 0.5, "pitch": -0.25, "distance": 3.125, "target": [0.1, -0.2, 0.3], "zoom": 1},
+    }  # fmt: skip
+    assert r["two"] == {"dims": 2, "zoom": 2.5, "target": [0.5, -1, 0], "yaw": 0, "pitch": 0, "distance": 1}
+    assert r["junk"] == {}
+
+
+def test_default_colour_column_prefers_few_categories(page):
+    r = page.evaluate(
+        """async () => {
+            const { defaultColorColumn } = await import('/app/colour.js');
+            const cat = (name, cardinality) => ({name, kind: 'categorical', cardinality});
+            return [
+              defaultColorColumn([cat('name', 30000), cat('month', 235), {name: 'year', kind: 'numeric'},
+                                  cat('rank_bucket', 4), cat('topic', 13), cat('summary', 29034)], 30000),
+              defaultColorColumn([cat('word', 10), cat('kind', 2)], 10),
+              defaultColorColumn([cat('word', 10)], 10),
+              defaultColorColumn([cat('index', 5), cat('a', 2), cat('b', 7)], 100),
+              defaultColorColumn([cat('label', 10)], 1797),
+            ];
+        }"""
+    )
+    assert r == ["topic", "kind", "", "b", "label"]
+
+
+def test_framing_ignores_far_outliers(page):
+    r = page.evaluate(
+        """async () => {
+            const c = await import('/camera.js');
+            let s = 11; const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
+            const n = 50000, coords = new Float32Array(n * 2).map(() => rnd());
+            coords.set([1000, 1000, -800, 5], 0);  // two far outliers
+            const robust = c.bounds(coords, 2);
+            const small = c.bounds(new Float32Array([0, 0, 2, 4]), 2);
+            const flags = new Uint8Array(n); flags.fill(8); flags[10] = 0; flags[11] = 0;
+            const kept = c.bounds(coords, 2, flags, 8);
+            return {robust, small, kept, expect: [coords[20], coords[21], coords[22], coords[23]]};
+        }"""
+    )
+    assert r["robust"]["radius"] < 0.75  # the uniform mass spans 1; the outliers would make it 900
+    assert max(abs(v) for v in r["robust"]["center"]) < 0.1
+    assert r["small"] == {"center": [1, 2, 0], "radius": 2}  # few points: their full extent
+    x0, y0, x1, y1 = r["expect"]
+    assert r["kept"]["center"][:2] == pytest.approx([(x0 + x1) / 2, (y0 + y1) / 2], abs=1e-6)
+
+
+def test_parameter_defaults_fit_the_data(page):
+    r = page.evaluate(
+        """async () => {
+            const p = await import('/ui/params.js');
+            const perp = {type: 'float', default: 30, minimum: 2, maximum: 500};
+            const nn = {type: 'int', default: 15, minimum: 2, maximum: 200};
+            return {
+              perp: [10, 60, 92, 30000].map((n) => p.defaultFor('perplexity', perp, n)),
+              nn: [10, 16, 30000].map((n) => p.defaultFor('n_neighbors', nn, n)),
+              max: p.maxFor('perplexity', perp, 30000),
+              other: p.defaultFor('n_iter', {type: 'int', default: 750, minimum: 50}, 10),
+              impossible: p.impossible({perplexity: perp, n_iter: {type: 'int', default: 750}}, 7),
+            };
+        }"""
+    )
+    assert r["perp"] == [2, 19, 30, 30]  # 3 * perplexity < n - 1
+    assert r["nn"] == [9, 15, 15]  # n_neighbors < n
+    assert r["max"] == 500
+    assert r["other"] == 750
+    assert r["impossible"] == ["perplexity"]
+
+
 def test_palette_stays_distinct_past_fifty(page):
     rgb = page.evaluate("async () => Array.from((await import('/colors.js')).categoricalPalette(60))")
     colours = np.array(rgb, dtype=float).reshape(-1, 3)

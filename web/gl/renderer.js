@@ -11,6 +11,9 @@ export const FLAG_MATCH = 4;
 export const FLAG_HIDDEN = 8;
 export const FLAG_HOVER = 16;
 
+/** Selected and matching points are drawn at least this large (CSS px), rings included. */
+export const MIN_LIT_PX = 10;
+
 /** While the camera moves, at most this many points are drawn (a fixed random subset). */
 export const MOTION_BUDGET = 200_000;
 
@@ -24,10 +27,11 @@ uniform float u_size;
 uniform float u_perspectiveRef;   // > 0 in 3D: sizes shrink with distance
 uniform bool u_highlight;         // something is highlighted: fade the rest
 uniform vec3 u_background;
+uniform float u_minLit;           // smallest size of a selected or matching point
 uniform int u_spriteCols;         // > 0 when drawing thumbnails
 uniform vec2 u_tileSize;          // one thumbnail in texture coordinates
 out vec4 v_color;
-flat out float v_ring;
+flat out float v_ring;            // 0 none, 1 selected or hovered, 2 search match
 flat out vec2 v_tileOrigin;
 void main() {
   uint f = a_flags;
@@ -40,16 +44,20 @@ void main() {
   float size = u_size;
   if (u_perspectiveRef > 0.0) size *= clamp(u_perspectiveRef / max(p.w, 1e-4), 0.35, 4.0);
   bool selected = (f & 1u) != 0u;
+  bool hovered = (f & 16u) != 0u;
+  bool match = (f & 4u) != 0u;
   bool lit = (f & 23u) != 0u;      // selected, neighbour, match or hover
   vec4 color = a_color;
   if (lit) {
     p.z -= 0.01 * p.w;             // draw highlighted points in front
-    if (u_highlight || (f & 16u) != 0u) size *= selected ? 2.2 : 1.6;
+    if (u_highlight || hovered) size *= selected ? 2.2 : 1.6;
+    // Matches and the selection stay findable in a cloud of 2-pixel points (thumbnails are large already).
+    if ((selected || match) && u_spriteCols == 0) size = max(size, u_minLit);
   } else if (u_highlight) {
     color.rgb = mix(color.rgb, u_background, 0.82);
     p.z += 0.01 * p.w;
   }
-  v_ring = (selected || (f & 16u) != 0u) ? 1.0 : 0.0;
+  v_ring = (selected || hovered) ? 1.0 : match ? 2.0 : 0.0;
   if (u_spriteCols > 0) {
     int id = gl_VertexID;
     v_tileOrigin = vec2(float(id % u_spriteCols), float(id / u_spriteCols)) * u_tileSize;
@@ -72,12 +80,14 @@ uniform sampler2D u_sprite;
 uniform int u_spriteCols;
 uniform vec2 u_tileSize;
 uniform bool u_highlight;
+uniform vec3 u_ring;
+uniform vec3 u_matchRing;
 out vec4 outColor;
 void main() {
   vec2 q = gl_PointCoord * 2.0 - 1.0;
   if (u_spriteCols > 0) {
     float edge = max(abs(q.x), abs(q.y));
-    if (edge > 0.86) { outColor = vec4(v_ring > 0.5 ? vec3(0.1) : v_color.rgb, 1.0); return; }
+    if (edge > 0.86) { outColor = vec4(v_ring > 1.5 ? u_matchRing : v_ring > 0.5 ? u_ring : v_color.rgb, 1.0); return; }
     vec4 t = texture(u_sprite, v_tileOrigin + (gl_PointCoord - 0.5) / 0.86 * u_tileSize + 0.5 * u_tileSize);
     outColor = vec4(u_highlight && v_ring < 0.5 ? mix(t.rgb, vec3(1.0), 0.0) : t.rgb, 1.0);
     return;
@@ -85,7 +95,8 @@ void main() {
   float r2 = dot(q, q);
   if (r2 > 1.0) discard;
   vec3 c = v_color.rgb;
-  if (v_ring > 0.5 && r2 > 0.45) c = vec3(0.08, 0.08, 0.1);
+  if (v_ring > 1.5 && r2 > 0.4) c = u_matchRing;
+  else if (v_ring > 0.5 && r2 > 0.45) c = u_ring;
   else c *= 1.0 - 0.18 * r2;       // a little shading reads as a sphere
   outColor = vec4(c, 1.0);
 }`;
@@ -123,7 +134,7 @@ export class Renderer {
     this.gl = gl;
     this.program = link(gl, POINT_VS, POINT_FS);
     this.uniforms = Object.fromEntries(
-      ['u_mvp', 'u_size', 'u_perspectiveRef', 'u_highlight', 'u_background', 'u_spriteCols', 'u_tileSize', 'u_sprite'].map((name) => [
+      ['u_mvp', 'u_size', 'u_perspectiveRef', 'u_highlight', 'u_background', 'u_minLit', 'u_ring', 'u_matchRing', 'u_spriteCols', 'u_tileSize', 'u_sprite'].map((name) => [
         name,
         gl.getUniformLocation(this.program, name),
       ]),
@@ -141,7 +152,7 @@ export class Renderer {
     this.dims = 2;
     this._positionBytes = 0;
     this.hasColors = false;
-    this.background = [0.985, 0.985, 0.99];
+    this.setTheme(false);
     this.maxTextureSize = gl.getParameter(gl.MAX_TEXTURE_SIZE);
     const range = gl.getParameter(gl.ALIASED_POINT_SIZE_RANGE);
     this.maxPointSize = range ? range[1] : 64;
@@ -155,6 +166,13 @@ export class Renderer {
       e.preventDefault();
       this.lost = true;
     });
+  }
+
+  /** Background and ring colours of the light or the night theme. @param {boolean} dark */
+  setTheme(dark) {
+    this.background = dark ? [0.09, 0.1, 0.125] : [0.985, 0.985, 0.99];
+    this.ring = dark ? [0.95, 0.95, 0.98] : [0.08, 0.08, 0.1];
+    this.matchRing = dark ? [1.0, 0.72, 0.2] : [0.9, 0.38, 0.0];
   }
 
   /**
@@ -292,6 +310,9 @@ export class Renderer {
     gl.uniform1f(u.u_perspectiveRef, view.perspectiveRef);
     gl.uniform1i(u.u_highlight, view.highlight ? 1 : 0);
     gl.uniform3f(u.u_background, r, g, b);
+    gl.uniform1f(u.u_minLit, Math.min(this.maxPointSize, MIN_LIT_PX * dpr));
+    gl.uniform3fv(u.u_ring, this.ring);
+    gl.uniform3fv(u.u_matchRing, this.matchRing);
     gl.uniform1i(u.u_spriteCols, sprites ? this.spriteCols : 0);
     gl.uniform2f(u.u_tileSize, this.tileSize[0], this.tileSize[1]);
     gl.activeTexture(gl.TEXTURE0);

@@ -1,45 +1,36 @@
-// Projection panel: method, 2D/3D, parameters, Run / Stop, progress,
-// projection quality, and the list of this dataset's existing projections.
+// Projection panel: method, 2D/3D, parameters, Run / Stop, progress, projection quality,
+// and the list of this dataset's existing projections. The methods, their parameters,
+// defaults and ranges come from GET /api/methods only.
 import { h, setOptions, fmtNum } from './dom.js';
+import { describeProjection, hidden, impossible, paramField, readParams } from './params.js';
 
-/** Used when the server has no GET /api/methods. */
-const FALLBACK_METHODS = {
-  pca: { title: 'PCA', available: true, params: { components: { type: 'int_list', default: null } } },
-  tsne: {
-    title: 't-SNE', available: true,
-    params: {
-      perplexity: { type: 'float', default: 30, minimum: 2, maximum: 500 },
-      learning_rate: { type: 'float_or_auto', default: 'auto', minimum: 0.001 },
-      n_iter: { type: 'int', default: 750, minimum: 50, maximum: 10000 },
-    },
-  },
-  umap: {
-    title: 'UMAP', available: true,
-    params: {
-      n_neighbors: { type: 'int', default: 15, minimum: 2, maximum: 200 },
-      min_dist: { type: 'float', default: 0.1, minimum: 0, maximum: 1 },
-    },
-  },
-};
-/** Parameters shown up front; the others go under "More parameters". */
-const MAIN_PARAMS = new Set(['perplexity', 'learning_rate', 'n_iter', 'n_neighbors', 'min_dist']);
+/** How many parameters show up front (in the server's order); the rest go under "More parameters". */
+const MAIN_PARAMS = 3;
 const AXES = ['X', 'Y', 'Z'];
 
 export class ProjectionPanel {
   /** @param {import('../events.js').EventBus} bus @param {HTMLElement} root */
   constructor(bus, root) {
     this.bus = bus;
-    /** @type {Record<string, any>} */
-    this.methods = FALLBACK_METHODS;
+    /** Methods as GET /api/methods describes them (empty until it answers). @type {Record<string, any>} */
+    this.methods = {};
+    /** @type {import('../types').Dataset | null} */
     this.dataset = null;
+    /** @type {import('../types').Projection[]} */
+    this.list = [];
+    this._listCurrent = '';
     /** @type {import('../types').Projection | null} */
     this.current = null;
     /** Explained variance of the first components, once a PCA of this dataset is known. @type {number[] | null} */
     this.variance = null;
 
     this.method = /** @type {HTMLSelectElement} */ (h('select', { id: 'method', onchange: () => this._renderParams() }));
-    this.dims3 = /** @type {HTMLInputElement} */ (h('input', { type: 'radio', name: 'dims', value: '3', id: 'dims-3', checked: true, onchange: () => this._renderParams() }));
-    this.dims2 = /** @type {HTMLInputElement} */ (h('input', { type: 'radio', name: 'dims', value: '2', id: 'dims-2', onchange: () => this._renderParams() }));
+    const dimsChanged = () => {
+      this._renderParams(true);
+      bus.emit('projection:dims', { method: this.method.value, dims: this.dims, params: this._params() });
+    };
+    this.dims3 = /** @type {HTMLInputElement} */ (h('input', { type: 'radio', name: 'dims', value: '3', id: 'dims-3', checked: true, onchange: dimsChanged }));
+    this.dims2 = /** @type {HTMLInputElement} */ (h('input', { type: 'radio', name: 'dims', value: '2', id: 'dims-2', onchange: dimsChanged }));
     this.params = h('div', { class: 'params' });
     this.runButton = /** @type {HTMLButtonElement} */ (h('button', { id: 'run', class: 'primary', onclick: () => this._run() }, 'Run'));
     this.stopButton = /** @type {HTMLButtonElement} */ (h('button', { id: 'stop', disabled: true, onclick: () => bus.emit('projection:stop') }, 'Stop'));
@@ -63,18 +54,33 @@ export class ProjectionPanel {
     this._setMethodOptions();
     this._renderParams();
 
-    bus.on('projection:update', ({ projection }) => this.setCurrent(projection));
+    bus.on('projection:update', ({ projection, keepForm }) => this.setCurrent(projection, !keepForm));
   }
 
-  /** @param {Record<string, any> | null} methods from GET /api/methods */
+  /** @param {Record<string, any> | null} methods from GET /api/methods (null: the server has none) */
   setMethods(methods) {
-    if (methods && typeof methods === 'object' && Object.keys(methods).length) this.methods = methods;
+    this.methods = methods && typeof methods === 'object' ? methods : {};
     this._setMethodOptions();
     this._renderParams();
+    this.setProjections(this.list, this._listCurrent);
+    if (this.current && this.methods[this.current.method]) {
+      this._shownId = null;
+      this.setCurrent(this.current);
+    }
+  }
+
+  /** Display name of a method. @param {string} name */
+  title(name) {
+    return this.methods[name]?.title ?? name.toUpperCase();
+  }
+
+  /** The dims chosen in the panel. */
+  get dims() {
+    return this.dims2.checked ? 2 : 3;
   }
 
   _setMethodOptions() {
-    const value = this.method.value || 'pca';
+    const value = this.method.value || (this.current?.method ?? 'pca');
     setOptions(
       this.method,
       Object.entries(this.methods).map(([name, m]) => ({
@@ -83,6 +89,7 @@ export class ProjectionPanel {
       })),
       value,
     );
+    this.method.disabled = this.runButton.disabled = !Object.keys(this.methods).length;
   }
 
   /** @param {import('../types').Dataset} dataset */
@@ -96,18 +103,24 @@ export class ProjectionPanel {
 
   /** @param {import('../types').Projection[]} list @param {string} [currentId] */
   setProjections(list, currentId) {
+    this.list = list;
+    this._listCurrent = currentId ?? '';
     const pca = list.find((p) => p.method === 'pca' && p.explained_variance_ratio_all);
     if (pca && !this.variance) {
       this.variance = pca.explained_variance_ratio_all ?? null;
-      this._renderParams();
+      this._renderParams(true);
     }
     const options = [{ value: '', label: list.length ? `${list.length} projection${list.length > 1 ? 's' : ''}…` : 'none yet' }];
-    for (const p of list) options.push({ value: p.id, label: describeProjection(p) });
+    for (const p of list) options.push({ value: p.id, label: describeProjection(p, this.methods) });
     setOptions(this.existing, options, currentId ?? '');
   }
 
-  /** @param {import('../types').Projection | null} p */
-  setCurrent(p) {
+  /**
+   * The projection on screen. With `syncForm` (default) a newly shown projection's method, dims
+   * and parameters fill the form, so Run with a tweak starts from it.
+   * @param {import('../types').Projection | null} p @param {boolean} [syncForm]
+   */
+  setCurrent(p, syncForm = true) {
     this.current = p;
     const running = !!p && (p.status === 'running' || p.status === 'queued');
     this.stopButton.disabled = !running;
@@ -119,8 +132,8 @@ export class ProjectionPanel {
       this.quality.replaceChildren();
       return;
     }
+    if (p.id !== this._shownId && !syncForm) this._shownId = p.id;
     if (p.id !== this._shownId) {
-      // Show the form of the projection on screen, so Run with a tweak starts from it.
       this._shownId = p.id;
       if (this.methods[p.method]) this.method.value = p.method;
       this.dims2.checked = p.dims === 2;
@@ -135,9 +148,9 @@ export class ProjectionPanel {
     if (p.explained_variance_ratio_all && (!this.variance || p.method === 'pca')) {
       const changed = !this.variance;
       this.variance = p.explained_variance_ratio_all;
-      if (changed) this._renderParams();
+      if (changed) this._renderParams(true);
     }
-    const bits = [`${methodTitle(this.methods, p.method)} ${p.dims}D`, p.status];
+    const bits = [`${this.title(p.method)} ${p.dims}D`, p.status];
     if (p.iteration) bits.push(`iteration ${p.iteration}`);
     if (running) bits.push(`${Math.round((p.progress ?? 0) * 100)}%`);
     if (p.status === 'failed' && p.error) bits.push(String(p.error));
@@ -146,28 +159,33 @@ export class ProjectionPanel {
     if (this.existing.querySelector(`option[value="${CSS.escape(p.id)}"]`)) this.existing.value = p.id;
   }
 
-  _dims() {
-    return this.dims2.checked ? 2 : 3;
-  }
-
-  _renderParams() {
+  /** @param {boolean} [keepValues] keep what the user typed (same method: dims or variance changed) */
+  _renderParams(keepValues = false) {
     const name = this.method.value;
     const method = this.methods[name];
+    /** @type {Map<string, string>} */
+    const typed = new Map();
+    if (keepValues) for (const el of this.params.querySelectorAll('[data-name]')) typed.set(/** @type {HTMLElement} */ (el).dataset.name ?? '', /** @type {HTMLInputElement} */ (el).value);
     this.params.replaceChildren();
-    if (!method) return;
-    const dims = this._dims();
-    const entries = Object.entries(method.params ?? {});
-    const extra = h('div', { class: 'params-extra' });
-    for (const [pname, spec] of entries) {
-      if (name === 'pca' && pname === 'components') {
-        this.params.append(this._componentPickers(dims));
-        continue;
-      }
-      const field = paramField(pname, spec);
-      (MAIN_PARAMS.has(pname) ? this.params : extra).append(field);
+    if (!method) {
+      if (!Object.keys(this.methods).length) this.params.append(h('p', { class: 'muted small' }, 'Waiting for the server to list its projection methods…'));
+      return;
     }
+    const n = this.dataset?.n ?? 0;
+    const entries = Object.entries(method.params ?? {}).filter(([, spec]) => !hidden(spec));
+    const extra = h('div', { class: 'params-extra' });
+    entries.forEach(([pname, spec], i) => {
+      if (spec.type === 'int_list' && pname === 'components') this.params.append(this._componentPickers(this.dims));
+      else (i < MAIN_PARAMS ? this.params : extra).append(paramField(pname, spec, n));
+    });
     if (extra.children.length) this.params.append(h('details', null, h('summary', null, 'More parameters'), extra));
+    const blocked = n ? impossible(method.params ?? {}, n) : [];
+    if (blocked.length) this.params.append(h('p', { class: 'muted small', id: 'params-note' }, `Too few points (${n}) for ${method.title ?? name}: ${blocked.join(', ')} has no valid value.`));
     if (method.available === false) this.params.append(h('p', { class: 'muted small' }, 'The server says this method is not available yet.'));
+    for (const el of this.params.querySelectorAll('[data-name]')) {
+      const value = typed.get(/** @type {HTMLElement} */ (el).dataset.name ?? '');
+      if (value !== undefined) /** @type {HTMLInputElement} */ (el).value = value;
+    }
   }
 
   /** PCA: which principal component goes on each axis, with explained variance. @param {number} dims */
@@ -192,64 +210,19 @@ export class ProjectionPanel {
     return wrap;
   }
 
-  _run() {
+  /** The form's parameters, as a request would send them. */
+  _params() {
     const method = this.method.value;
-    const dims = this._dims();
     /** @type {Record<string, any>} */
-    const params = {};
-    const spec = this.methods[method]?.params ?? {};
-    if (method === 'pca') {
-      const comps = [...this.params.querySelectorAll('[data-param="component"]')].map((s) => Number(/** @type {HTMLSelectElement} */ (s).value));
-      if (comps.some((c, i) => c !== i)) params.components = comps;
-    }
-    for (const input of this.params.querySelectorAll('[data-name]')) {
-      const el = /** @type {HTMLInputElement} */ (input);
-      const name = el.dataset.name ?? '';
-      const s = spec[name] ?? {};
-      const raw = el.value.trim();
-      if (raw === '' || raw === String(s.default)) continue;
-      if (s.type === 'choice' || (s.type === 'float_or_auto' && raw === 'auto')) params[name] = raw;
-      else if (s.type === 'int') params[name] = Math.round(Number(raw));
-      else params[name] = Number(raw);
-    }
-    this.bus.emit('projection:run', { method, dims, params });
+    const params = readParams(this.params, this.methods[method]?.params ?? {});
+    const comps = [...this.params.querySelectorAll('[data-param="component"]')].map((s) => Number(/** @type {HTMLSelectElement} */ (s).value));
+    if (comps.some((c, i) => c !== i)) params.components = comps;
+    return params;
   }
-}
 
-/** @param {string} name @param {any} spec */
-function paramField(name, spec) {
-  const id = `param-${name}`;
-  let input;
-  if (spec.type === 'choice') {
-    input = h('select', { id, 'data-name': name });
-    setOptions(/** @type {HTMLSelectElement} */ (input), (spec.choices ?? []).map((c) => ({ value: c, label: c })), String(spec.default));
-  } else if (spec.type === 'float_or_auto') {
-    input = h('input', { id, 'data-name': name, type: 'text', value: String(spec.default ?? 'auto'), inputmode: 'decimal' });
-  } else {
-    input = h('input', {
-      id, 'data-name': name, type: 'number', value: spec.default ?? '',
-      min: spec.minimum, max: spec.maximum, step: spec.type === 'int' ? 1 : 'any',
-    });
+  _run() {
+    this.bus.emit('projection:run', { method: this.method.value, dims: this.dims, params: this._params() });
   }
-  const label = name.replace(/_/g, ' ');
-  return h('label', { class: 'row', for: id, title: spec.doc ?? '' }, label, input);
-}
-
-/** @param {Record<string, any>} methods @param {string} name */
-function methodTitle(methods, name) {
-  return methods[name]?.title ?? name;
-}
-
-/** @param {import('../types').Projection} p */
-export function describeProjection(p) {
-  const title = { pca: 'PCA', tsne: 't-SNE', umap: 'UMAP' }[p.method] ?? p.method;
-  const keys = { pca: ['components'], tsne: ['perplexity', 'learning_rate', 'n_iter'], umap: ['n_neighbors', 'min_dist'] }[p.method];
-  const params = Object.entries(p.params ?? {})
-    .filter(([k, v]) => v !== null && v !== undefined && (!keys || keys.includes(k)))
-    .slice(0, 3)
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('/') : v}`)
-    .join(' ');
-  return `${title} ${p.dims}D${params ? ` (${params})` : ''} · ${p.status}`;
 }
 
 /** Quality (a number or an object of named scores) and PCA variance. @param {import('../types').Projection} p */

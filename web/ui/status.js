@@ -25,7 +25,7 @@ export class StatusPanel {
     this.shown.push({ title, code, detail });
     const item = h(
       'div',
-      { class: 'error' },
+      { class: 'error', 'data-title': title },
       h('strong', null, title),
       ' ',
       h('code', null, code),
@@ -37,8 +37,14 @@ export class StatusPanel {
     while (this.els.errors.children.length > 4) this.els.errors.firstElementChild?.remove();
   }
 
+  /** Remove every error on screen (they were about a dataset no longer open). */
   clearErrors() {
     this.els.errors.replaceChildren();
+  }
+
+  /** Titles of the errors still on screen. @returns {string[]} */
+  visible() {
+    return [...this.els.errors.children].map((el) => /** @type {HTMLElement} */ (el).dataset.title ?? '');
   }
 
   /**

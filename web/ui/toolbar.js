@@ -35,10 +35,10 @@ export class Toolbar {
     this.setIsolated(false, 0);
   }
 
-  /** @param {boolean} available */
-  setSpritesAvailable(available) {
+  /** @param {boolean} available @param {boolean} [on] thumbnails wanted (a link, or the previous dataset) */
+  setSpritesAvailable(available, on = false) {
     this.sprites.disabled = !available;
-    if (!available) this.sprites.checked = false;
+    this.sprites.checked = available && on;
     this.sprites.parentElement?.setAttribute('title', available ? 'Draw thumbnails from the sprite sheet' : 'This dataset has no sprite sheet');
   }
 
