@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,8 @@ import numpy as np
 
 from projector.data.atomic import atomic_path
 from projector.errors import InvalidInput
+from projector.logdir.errors import LogdirError
+from projector.logdir.tensor_tsv import parse_tensor_tsv
 
 CHUNK_ROWS = 65536
 MAX_ARCHIVE_MEMBERS = 256
@@ -188,19 +189,12 @@ def read_safetensors(path: Path, member: str | None = None) -> np.ndarray:
 
 
 def read_tensor_tsv(path: Path) -> np.ndarray:
-    """TensorBoard's tensor TSV: one row per point, tab-separated numbers, no header."""
+    """TensorBoard's tensor TSV: one row per point, tab-separated numbers, no header (the logdir's parser)."""
     try:
-        with warnings.catch_warnings():  # an empty file is reported below, not as a numpy warning
-            warnings.simplefilter("ignore", UserWarning)
-            array = np.loadtxt(path, delimiter="\t", dtype=np.float32, ndmin=2, comments=None, encoding="utf-8")
-    except UnicodeDecodeError:
-        raise invalid_tensor("the tensor TSV is not UTF-8 text (for binary data upload a .npy file)") from None
-    except ValueError as exc:
-        reason = str(exc).split("; use `usecols`")[0]
-        raise invalid_tensor(f"cannot read the tensor TSV: {reason}") from None
-    if array.size == 0:
-        raise invalid_tensor("the tensor TSV is empty")
-    return array
+        with open(path, "rb") as f:
+            return parse_tensor_tsv(f, where="the tensor TSV")
+    except LogdirError as exc:
+        raise invalid_tensor(str(exc)) from None
 
 
 def check_finite_rows(chunk: np.ndarray, first_row: int = 0) -> None:

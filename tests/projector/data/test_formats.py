@@ -84,8 +84,8 @@ def test_tensor_tsv(tmp_path: Path, matrix: np.ndarray) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("1\t2\t3\n4\t5\n", "number of columns changed"),
-        ("1\t2\nx\t3\n", "could not convert"),
+        ("1\t2\t3\n4\t5\n", "line 2 has 2 values, earlier lines have 3"),
+        ("1\t2\nx\t3\n", "line 2: 'x' is not a number"),
         ("", "empty"),
         ("1\t2\n", "at least 2 rows"),
         ("1\n2\n3\n", "at least 2 rows and 2 columns"),
