@@ -19,6 +19,7 @@ from projector import __version__
 from projector.api.app import create_app
 from projector.data.formats import read_tensor
 from projector.data.ingest import clean_name, ingest
+from projector.data.parquet import ingest_parquet, is_parquet
 from projector.data.sprite import parse_sprite_dim
 from projector.data.store import Store
 from projector.errors import ProjectorError
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--sprite-dim", default=None, help="W,H of one thumbnail")
     load.add_argument("--name", default=None)
     load.add_argument("--member", default=None, help="array name inside an .npz or .safetensors")
+    load.add_argument("--embedding", default=None, metavar="COL", help="Parquet: the list column holding the embedding")
     load.add_argument("--data-dir", type=Path, default=None)
 
     project = commands.add_parser("project", help="run one projection and write its coordinates")
@@ -153,6 +155,10 @@ def cmd_load(args: argparse.Namespace) -> int:
         return _load_logdir(store, path, args.name)
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
+    if path.suffix == ".parquet" or is_parquet(path):
+        return _load_parquet(store, path, args)
+    if args.embedding is not None:
+        raise CommandError("--embedding names the embedding column of a Parquet file")
     metadata = args.metadata.read_bytes() if args.metadata else None
     array = read_tensor(path, member=args.member)
     with _progress_bar(array.shape[0], "rows", f"loading {path.name}") as bar:
@@ -166,6 +172,20 @@ def cmd_load(args: argparse.Namespace) -> int:
             sprite_dim=parse_sprite_dim(args.sprite_dim) if args.sprite_dim else None,
             progress=bar.update,
         )
+    print(f"loaded {dataset['name']!r}: {dataset['n']} × {dataset['dim']}, columns {dataset['columns']}", file=sys.stderr)
+    print(dataset["id"])
+    return 0
+
+
+def _load_parquet(store: Store, path: Path, args: argparse.Namespace) -> int:
+    """A Parquet file: its embedding column becomes the tensor, the other columns the metadata."""
+    if args.metadata is not None:
+        raise CommandError("a Parquet file carries its metadata in its columns; drop --metadata")
+    with _progress_bar(0, "rows", f"loading {path.name}") as bar:
+        dataset = ingest_parquet(
+            store, path, name=clean_name(args.name, path.stem), embedding=args.embedding, progress=bar.update,
+            sprite_file=args.sprite, sprite_dim=parse_sprite_dim(args.sprite_dim) if args.sprite_dim else None,
+        )  # fmt: skip
     print(f"loaded {dataset['name']!r}: {dataset['n']} × {dataset['dim']}, columns {dataset['columns']}", file=sys.stderr)
     print(dataset["id"])
     return 0

@@ -16,6 +16,7 @@ import orjson
 
 from projector.errors import ProjectorError
 
+PARQUET = "application/vnd.apache.parquet"
 UPLOAD_CHUNK = 1 << 22
 TERMINAL = ("done", "failed", "cancelled")
 EVENTS_READ_TIMEOUT = 60.0  # the server sends a keep-alive line every 15 s
@@ -30,6 +31,37 @@ def _npy_stream(array: np.ndarray) -> tuple[list[bytes | memoryview], int]:
     pieces: list[bytes | memoryview] = [header.getvalue()]
     pieces += [raw[start : start + UPLOAD_CHUNK] for start in range(0, len(raw), UPLOAD_CHUNK)]
     return pieces, sum(len(p) for p in pieces)
+
+
+class Coordinates(np.ndarray):
+    """A projection's n × dims float32 coordinates that remember where they come from.
+
+    `projection_id` and `dataset_id` name the projection on the server (for `notebook.show`,
+    `Client.to_pandas` or the export routes); otherwise it is a plain `np.ndarray`.
+    """
+
+    projection_id: str | None
+    dataset_id: str | None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.projection_id = getattr(obj, "projection_id", None)
+        self.dataset_id = getattr(obj, "dataset_id", None)
+
+
+def _is_table(data: Any) -> bool:
+    """A pandas DataFrame or a pyarrow Table (told apart without importing either)."""
+    return type(data).__module__.split(".")[0] in ("pandas", "pyarrow") and hasattr(data, "columns")
+
+
+def table_parquet(data: Any) -> bytes:
+    """A DataFrame or Arrow table as Parquet bytes (the DataFrame's index is left out)."""
+    import pyarrow as pa  # third-party and heavy: only for DataFrame uploads
+    import pyarrow.parquet as pq
+
+    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
 
 
 def _cell(value: Any) -> str:
@@ -78,11 +110,12 @@ class Client:
     def _request(
         self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
         body: bytes | Iterable[bytes | memoryview] | None = None, length: int | None = None, content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[bytes, Mapping[str, str]]:  # fmt: skip
         url = self.url + path
         if query:
             url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
-        request = urllib.request.Request(url, data=body, method=method)  # type: ignore[arg-type]
+        request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))  # type: ignore[arg-type]
         if content_type:
             request.add_header("Content-Type", content_type)
         if length is not None:
@@ -122,14 +155,28 @@ class Client:
 
     def upload(
         self, array: Any, metadata: Any = None, name: str | None = None, sprite: bytes | None = None,
-        sprite_dim: tuple[int, int] | None = None,
+        sprite_dim: tuple[int, int] | None = None, embedding: str | None = None,
     ) -> str:  # fmt: skip
-        """Upload a 2-D array (and optional metadata and sprite PNG); returns the new dataset id."""
-        pieces, length = _npy_stream(np.asarray(array))
+        """Upload a 2-D array (and optional metadata and sprite PNG); returns the new dataset id.
+
+        `array` may also be a pandas DataFrame (or a pyarrow Table) whose `embedding` column holds
+        the vectors (lists or arrays; default: the only such column): it travels as Parquet, and
+        its other columns become the metadata with their types.
+        """
+        query = {"name": name}
+        if _is_table(array):
+            if metadata is not None:
+                raise ValueError("a DataFrame carries its metadata in its columns; pass no `metadata`")
+            pieces: list[bytes | memoryview] = [table_parquet(array)]
+            length, tensor_type, tensor_name = len(pieces[0]), PARQUET, "tensor.parquet"
+            query["embedding"] = embedding
+        else:
+            if embedding is not None:
+                raise ValueError("`embedding` names a DataFrame's embedding column; `array` is not a DataFrame")
+            pieces, length = _npy_stream(np.asarray(array))
+            tensor_type, tensor_name = "application/x-npy", "tensor.npy"
         if metadata is None and sprite is None:
-            dataset = self._json(
-                "POST", "/api/datasets", query={"name": name}, body=iter(pieces), length=length, content_type="application/x-npy"
-            )
+            dataset = self._json("POST", "/api/datasets", query=query, body=iter(pieces), length=length, content_type=tensor_type)
             return str(dataset["id"])
         boundary = secrets.token_hex(16)
 
@@ -140,7 +187,7 @@ class Client:
                 head += f"Content-Type: {content_type}\r\n"
             return (head + "\r\n").encode()
 
-        body: list[bytes | memoryview] = [part("tensor", "tensor.npy", "application/x-npy"), *pieces, b"\r\n"]
+        body: list[bytes | memoryview] = [part("tensor", tensor_name, tensor_type), *pieces, b"\r\n"]
         if metadata is not None:
             body += [part("metadata", "metadata.tsv", "text/tab-separated-values"), metadata_tsv(metadata), b"\r\n"]
         if sprite is not None:
@@ -149,7 +196,7 @@ class Client:
                 body += [part("sprite_dim", None, None), f"{sprite_dim[0]},{sprite_dim[1]}".encode(), b"\r\n"]
         body.append(f"--{boundary}--\r\n".encode())
         dataset = self._json(
-            "POST", "/api/datasets", query={"name": name}, body=iter(body), length=sum(len(p) for p in body),
+            "POST", "/api/datasets", query=query, body=iter(body), length=sum(len(p) for p in body),
             content_type=f"multipart/form-data; boundary={boundary}",
         )  # fmt: skip
         return str(dataset["id"])
@@ -162,6 +209,39 @@ class Client:
 
     def metadata(self, dataset_id: str) -> dict[str, Any]:
         return self._json("GET", f"/api/datasets/{dataset_id}/metadata")  # type: ignore[no-any-return]
+
+    def to_pandas(self, dataset_id: str, projection: str | Coordinates | None = None, embedding: str = "embedding") -> Any:
+        """The dataset as a pandas DataFrame: the `embedding` column (float32 vectors) and the metadata with their types.
+
+        With `projection` (an id, or what `project` returned): the projection's metadata columns and
+        its coordinates `x`, `y` (`z`) instead. Needs pandas (`pip install "projector[pandas]"`).
+        """
+        try:
+            import pandas as pd
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError as err:
+            raise ImportError('Client.to_pandas needs pandas and pyarrow: pip install "projector[pandas]"') from err
+        if projection is None:
+            payload, _ = self._request("GET", f"/api/datasets/{dataset_id}/export", query={"format": "parquet", "embedding": embedding})
+        else:
+            pid = str(getattr(projection, "projection_id", None) or projection)
+            owner = self.projection(pid)["dataset"]
+            if owner != dataset_id:
+                raise ValueError(f"projection {pid} belongs to dataset {owner}, not {dataset_id}")
+            payload, _ = self._request("GET", f"/api/projections/{pid}/export", query={"format": "parquet"})
+        table = pq.read_table(pa.BufferReader(payload))
+        frame = table.to_pandas()
+        for name in table.column_names:  # integers and booleans with nulls: pandas' nullable types, not float/object
+            column = table.column(name)
+            if column.null_count and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
+                kind = (
+                    "boolean"
+                    if pa.types.is_boolean(column.type)
+                    else f"{'U' if pa.types.is_unsigned_integer(column.type) else ''}Int{column.type.bit_width}"
+                )
+                frame[name] = pd.array(column.to_pylist(), dtype=kind)
+        return frame
 
     # -- projections --------------------------------------------------------------------------
 
@@ -213,14 +293,19 @@ class Client:
         return self._json("DELETE", f"/api/projections/{pid}")  # type: ignore[no-any-return]
 
     def project(self, dataset_id: str, method: str = "pca", dims: int = 2, timeout: float | None = None, **params: Any) -> np.ndarray:
-        """Run (or fetch from the cache) a projection and return its n × dims coordinates."""
+        """Run (or fetch from the cache) a projection and return its n × dims coordinates.
+
+        The array is a `Coordinates` (an `np.ndarray`) whose `.projection_id` names the projection.
+        """
         projection = self.start_projection(dataset_id, method, dims, **params)
         projection = self.wait(projection["id"], timeout)
         if projection["status"] != "done":
             raise ProjectorError(
                 f"projection {projection['id']} {projection['status']}: {projection.get('error')}", code=projection["status"]
             )
-        return self.coords(projection["id"])
+        coords = self.coords(projection["id"]).view(Coordinates)
+        coords.projection_id, coords.dataset_id = projection["id"], projection["dataset"]
+        return coords
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -233,3 +318,79 @@ class Client:
 
     def search(self, dataset_id: str, q: str, column: str | None = None, limit: int = 1000) -> dict[str, Any]:
         return self._json("GET", f"/api/datasets/{dataset_id}/search", query={"q": q, "column": column, "limit": limit})  # type: ignore[no-any-return]
+
+    def neighbors_of_vectors(self, dataset_id: str, vectors: Any, k: int = 10, metric: str = "cosine") -> dict[str, Any]:
+        """The k nearest rows of each query vector (m × dim, or one vector), sent as float32.
+
+        Returns `{"metric", "k", "results": [{"neighbors": [{"index", "distance"}, ...]}, ...]}`, one
+        result per vector, nearest first; no row is left out (a vector is not a row).
+        """
+        queries = np.ascontiguousarray(np.atleast_2d(np.asarray(vectors)), dtype="<f4")
+        return self._json(  # type: ignore[no-any-return]
+            "POST", f"/api/datasets/{dataset_id}/neighbors", query={"k": k, "metric": metric}, body=queries.tobytes(),
+            content_type="application/octet-stream", headers={"X-Shape": f"{queries.shape[0]},{queries.shape[1]}"},
+        )  # fmt: skip
+
+    # -- curation: subsets, clusters, metadata edits, saved selections -------------------------
+
+    def _post_json(self, path: str, body: Mapping[str, Any], method: str = "POST") -> Any:
+        return self._json(method, path, body=orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), content_type="application/json")
+
+    def subset(
+        self, dataset_id: str, rows: Iterable[int] | None = None, *, q: str | None = None, column: str | None = None,
+        name: str | None = None,
+    ) -> str:  # fmt: skip
+        """A new dataset of some rows of `dataset_id`: `rows` in that order, or those whose metadata matches the
+        regular expression `q` (in `column`, default any) in row order. Returns the new dataset's id."""
+        body: dict[str, Any] = {"rows": [int(r) for r in rows]} if rows is not None else {"q": q, "column": column}
+        if name is not None:
+            body["name"] = name
+        return str(self._post_json(f"/api/datasets/{dataset_id}/subsets", body)["id"])
+
+    def clusters(
+        self, projection: Any, min_cluster_size: int | None = None, label_column: str | None = None, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Cluster a finished projection's layout (HDBSCAN) and wait for the result.
+
+        `projection` is a projection id or the array `project` returned. Returns `{"id", "status",
+        "column", "clusters": [{"id", "size", "centroid", "label"}], "noise", ...}`; the dataset's
+        metadata has gained the column `column` (cluster id per row, -1 for noise).
+        """
+        pid = str(getattr(projection, "projection_id", None) or projection)
+        body = {key: value for key, value in (("min_cluster_size", min_cluster_size), ("label_column", label_column)) if value is not None}
+        job = self._post_json(f"/api/projections/{pid}/clusters", body)
+        if job["status"] not in TERMINAL:
+            self.wait(job["id"], timeout)
+            job = self._json("GET", f"/api/projections/{pid}/clusters/{job['id']}")
+        if job["status"] != "done":
+            raise ProjectorError(f"clusters of projection {pid} {job['status']}: {job.get('error')}", code=job["status"])
+        return job  # type: ignore[no-any-return]
+
+    def edit_metadata(self, dataset_id: str, column: str, rows: Iterable[int], value: Any) -> dict[str, Any]:
+        """Set `column` (created if missing) to `value` for `rows`; returns what changed."""
+        body = {"column": column, "rows": [int(r) for r in rows], "value": value}
+        return self._post_json(f"/api/datasets/{dataset_id}/metadata", body, method="PATCH")  # type: ignore[no-any-return]
+
+    def metadata_tsv(self, dataset_id: str) -> str:
+        """The metadata, edits included, as TensorBoard's TSV text."""
+        return self._request("GET", f"/api/datasets/{dataset_id}/metadata.tsv")[0].decode("utf-8")
+
+    def save_selection(self, dataset_id: str, name: str, rows: Iterable[int]) -> dict[str, Any]:
+        """Save (or replace) a named selection of rows; returns `{"name", "count", "saved"}`."""
+        return self._post_json(f"/api/datasets/{dataset_id}/selections", {"name": name, "rows": [int(r) for r in rows]})  # type: ignore[no-any-return]
+
+    def selections(self, dataset_id: str) -> list[dict[str, Any]]:
+        return self._json("GET", f"/api/datasets/{dataset_id}/selections")  # type: ignore[no-any-return]
+
+    def selection(self, dataset_id: str, name: str, as_frame: bool = False) -> Any:
+        """A saved selection's rows as an int64 array, or with `as_frame=True` a pandas DataFrame of
+        their metadata (indexed by row, in the saved order; needs pandas)."""
+        rows = np.asarray(
+            self._json("GET", f"/api/datasets/{dataset_id}/selections/{urllib.parse.quote(name, safe='')}")["rows"], dtype=np.int64
+        )
+        if not as_frame:
+            return rows
+        import pandas as pd  # optional: only for as_frame
+
+        metadata = self.metadata(dataset_id)
+        return pd.DataFrame([metadata["rows"][i] for i in rows], columns=metadata["columns"], index=pd.Index(rows, name="row"))

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from projector.api.handlers import datasets, lookup, projections, service
+from projector.api.handlers import datasets, export, lookup, projections, service
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -30,14 +30,16 @@ class Endpoint:
 DATASET_QUERY = (
     ("name", "string", "a display name for the new dataset"),
     ("member", "string", "array to read from an .npz or .safetensors with several"),
+    ("embedding", "string", "Parquet: the list column holding the embedding (default: the only one)"),
 )
 TENSOR_BODY = {
     "application/x-npy": {"type": "string", "format": "binary"},
     "text/tab-separated-values": {"type": "string"},
+    "application/vnd.apache.parquet": {"type": "string", "format": "binary"},
     "multipart/form-data": {
         "type": "object",
         "properties": {
-            "tensor": {"type": "string", "format": "binary", "description": "npy, npz, tsv or safetensors"},
+            "tensor": {"type": "string", "format": "binary", "description": "npy, npz, tsv, safetensors or Parquet"},
             "metadata": {"type": "string", "format": "binary", "description": "metadata TSV"},
             "sprite": {"type": "string", "format": "binary", "description": "PNG atlas of thumbnails"},
             "sprite_dim": {"type": "string", "description": "W,H of one thumbnail in pixels"},
@@ -141,6 +143,25 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         responses={"200": "float32 (headers X-Shape, X-Iteration)", "409": "no coordinates yet, or the job failed"},
         binary=True,
     ),  # fmt: skip
+    Endpoint(
+        "GET",
+        "/api/projections/{pid}/export",
+        export.export_projection,
+        "A finished projection as a file: metadata columns then x, y (z) in row order (npy: the coordinates only)",
+        (("format", "string", "parquet (default), csv or npy"),),
+        responses={"200": "the file", "409": "the projection has not finished", "422": "unknown format"},
+    ),
+    Endpoint(
+        "GET",
+        "/api/datasets/{id}/export",
+        export.export_dataset,
+        "The dataset as Parquet: the tensor as a fixed-size list float32 column, then the metadata columns",
+        (
+            ("format", "string", "parquet (the default and only one)"),
+            ("embedding", "string", "name of the tensor column (default embedding)"),
+        ),
+        responses={"200": "the file", "404": "no such dataset", "422": "unknown format"},
+    ),
     Endpoint("GET", "/api/projections/{pid}/events", projections.projection_events, "Server-Sent Events of progress until the job ends"),
     Endpoint("DELETE", "/api/projections/{pid}", projections.cancel_projection, "Cancel a queued or running projection"),
 )

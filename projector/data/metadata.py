@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -12,12 +12,16 @@ from projector.data.atomic import atomic_write
 from projector.errors import InvalidInput
 
 MAX_COLUMNS = 1000
+MAX_CELLS = 25_000_000  # rows × columns held as Python strings (~60 bytes each at worst)
 
 
 @dataclass
 class Metadata:
     columns: list[str]
     rows: list[list[str]]
+    # Column → the type its cells were written from ("int64", "float32", "bool", "string", ...), when known
+    # (Parquet and pandas uploads): exports convert the cells back to it, and it decides numeric vs categorical.
+    dtypes: dict[str, str] = field(default_factory=dict)
 
     def column(self, name: str) -> list[str]:
         index = self.columns.index(name)
@@ -85,6 +89,7 @@ def parse_metadata_tsv(data: bytes, n_rows: int | None = None) -> Metadata:
 
 
 MAX_CLASS_IDS = 12  # an integer column with at most this many values is a set of classes
+NON_NUMERIC_DTYPES = ("string", "bool")
 
 
 def _number(cell: str) -> float | None:
@@ -102,6 +107,9 @@ def column_types(metadata: Metadata) -> dict[str, str]:
     """
     types = {}
     for index, name in enumerate(metadata.columns):
+        if name in metadata.dtypes:
+            types[name] = "categorical" if metadata.dtypes[name] in NON_NUMERIC_DTYPES else "numeric"
+            continue
         values = [_number(row[index]) for row in metadata.rows if row[index] != ""]
         numeric = bool(values) and all(v is not None for v in values)
         if numeric and all(float(v).is_integer() for v in values) and len(set(values)) <= MAX_CLASS_IDS:  # type: ignore[arg-type]
@@ -112,9 +120,12 @@ def column_types(metadata: Metadata) -> dict[str, str]:
 
 def write_metadata_json(metadata: Metadata, dest: Path) -> None:
     """Write the API's `{"columns", "rows"}` form, so the metadata route can send the file as is."""
-    atomic_write(dest, orjson.dumps({"columns": metadata.columns, "rows": metadata.rows}))
+    doc: dict[str, object] = {"columns": metadata.columns, "rows": metadata.rows}
+    if metadata.dtypes:
+        doc["dtypes"] = metadata.dtypes
+    atomic_write(dest, orjson.dumps(doc))
 
 
 def read_metadata_json(path: Path) -> Metadata:
     doc = orjson.loads(path.read_bytes())
-    return Metadata(doc["columns"], doc["rows"])
+    return Metadata(doc["columns"], doc["rows"], doc.get("dtypes") or {})

@@ -12,8 +12,10 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from projector.api.request import JSONResponse, jobs, settings, store
 from projector.api.uploads import receive_body, receive_multipart
 from projector.data.ingest import clean_name, ingest
+from projector.data.parquet import MEDIA_TYPES as PARQUET_TYPES
+from projector.data.parquet import ingest_parquet, is_parquet
 from projector.data.sprite import parse_sprite_dim
-from projector.errors import Conflict, InvalidInput, NotFound
+from projector.errors import Conflict, InvalidInput, InvalidParameter, NotFound
 
 RAW_FORMATS = {
     "application/x-npy": "npy",
@@ -23,6 +25,7 @@ RAW_FORMATS = {
     "application/zip": "npz",
     "application/x-npz": "npz",
     "application/x-safetensors": "safetensors",
+    **dict.fromkeys(PARQUET_TYPES, "parquet"),
 }
 TENSOR_CHUNK_ROWS = 16384
 
@@ -69,10 +72,22 @@ async def create_dataset(request: Request) -> Response:
             fallback = "upload"
         else:
             raise InvalidInput(
-                f"unsupported Content-Type {content_type!r}; send application/x-npy, text/tab-separated-values or multipart/form-data",
+                f"unsupported Content-Type {content_type!r}; send application/x-npy, text/tab-separated-values, application/vnd.apache.parquet or multipart/form-data",
                 code="unsupported_media_type",
                 status=415,
             )
+        embedding = request.query_params.get("embedding")
+        assert tensor_file is not None  # multipart file parts always have a path
+        if fmt == "parquet" or (fmt is None and is_parquet(tensor_file)):
+            if metadata is not None:
+                raise InvalidInput("a Parquet upload carries its metadata in its columns; send no `metadata` part", code="invalid_parquet")
+            dataset = await run_in_threadpool(
+                ingest_parquet, db, tensor_file, name=clean_name(name, fallback), embedding=embedding, max_bytes=limit,
+                sprite_file=sprite, sprite_dim=sprite_dim,
+            )  # fmt: skip
+            return JSONResponse(dataset, status_code=201)
+        if embedding is not None:
+            raise InvalidParameter("`embedding` names the embedding column of a Parquet upload, and this body is not Parquet")
         dataset = await run_in_threadpool(
             ingest,
             db,
