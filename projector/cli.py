@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from projector.data.parquet import ingest_parquet, is_parquet
 from projector.data.sprite import parse_sprite_dim
 from projector.data.store import Store
 from projector.errors import ProjectorError
+from projector.jobs.executors.dask import DaskExecutor
 from projector.jobs.executors.local import LocalExecutor
 from projector.jobs.lifecycle import Jobs
 from projector.logdir import Checkpoint, discover
@@ -51,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cors-origin", action="append", default=[], help="allow browser requests from this origin")
     serve.add_argument("--body-timeout", type=float, default=30.0, help="drop an upload that sends nothing for this many seconds")
     serve.add_argument("--no-warm-up", action="store_true", help="do not compile the t-SNE/UMAP kernels in the background at start")
+    serve.add_argument("--scheduler", metavar="ADDRESS", help="run projection work on a Dask cluster (default $PROJECTOR_SCHEDULER)")
 
     load = commands.add_parser("load", help="import a file into the data dir; prints the dataset id")
     load.add_argument("path", type=Path)
@@ -117,6 +120,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cors_origins=tuple(args.cors_origin),
         body_timeout=args.body_timeout,
         warm_up=not args.no_warm_up,
+        scheduler=args.scheduler or os.environ.get("PROJECTOR_SCHEDULER") or None,
     )
     if not _is_loopback(args.host) and not args.token:
         print(f"projector: warning: serving on {args.host} without --token; anyone who can reach it can change data", file=sys.stderr)
@@ -136,7 +140,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if self.started:
                 print(f"projector serving at http://{shown_host}:{port}/", flush=True)
 
-    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on", timeout_keep_alive=5)
+    app = create_app(settings)
+    if settings.scheduler:  # reach the cluster and check its workers now: a problem is one line and exit status 2
+        cluster = DaskExecutor(settings.scheduler, settings.data_dir)
+        app = create_app(settings, executor=lambda _settings: cluster)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_keep_alive=5)
     AnnouncingServer(config).run(sockets=[sock])
     return 0
 

@@ -27,3 +27,4 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     body_timeout: float = 30.0  # seconds an upload may send nothing before it is dropped
     warm_up: bool = False  # compile the reducers' kernels in the background at start-up (the CLI turns it on)
+    scheduler: str | None = None  # a Dask scheduler's address: projection work runs on its cluster (README "Dask")

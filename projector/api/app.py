@@ -20,6 +20,7 @@ from projector.data.demo import add_demo
 from projector.data.logdir_sync import LogdirSync
 from projector.data.store import Store
 from projector.jobs.executors.base import Executor
+from projector.jobs.executors.dask import DaskExecutor
 from projector.jobs.executors.local import LocalExecutor
 from projector.jobs.lifecycle import Jobs
 from projector.settings import Settings
@@ -40,7 +41,12 @@ def local_executor(settings: Settings) -> Executor:
     return LocalExecutor(settings.job_workers, warm_up=settings.warm_up)
 
 
-def create_app(settings: Settings, executor: ExecutorFactory = local_executor) -> Starlette:
+def default_executor(settings: Settings) -> Executor:
+    """The workers of the Dask cluster at `settings.scheduler` if there is one, else local processes."""
+    return DaskExecutor(settings.scheduler, settings.data_dir) if settings.scheduler else local_executor(settings)
+
+
+def create_app(settings: Settings, executor: ExecutorFactory = default_executor) -> Starlette:
     """The app; `executor` builds where projection work runs (local processes unless told otherwise)."""
 
     @contextlib.asynccontextmanager

@@ -99,3 +99,29 @@ class DataDir:
 
     def coords(self, pid: str) -> Path:
         return self.projections / f"{check_id(pid, 'projection')}.npy"
+
+    # Working files of jobs that run on a cluster (projector.jobs.executors.dask); keys are our own tokens.
+    def frame(self, key: str) -> Path:
+        """The latest live frame of a job running on another machine: raw little-endian float32."""
+        return self.tmp / f"frame-{check_id(key, 'job')}.f32"
+
+    def probe(self, token: str) -> Path:
+        """A file the server writes so that cluster workers can prove they see this data dir."""
+        return self.tmp / f"probe-{check_id(token, 'probe')}"
+
+    def graph_work(self, key: str) -> GraphWork:
+        return GraphWork(self.tmp / f"graph-{check_id(key, 'job')}")
+
+
+@dataclass(frozen=True)
+class GraphWork:
+    """A kNN graph being built block by block by several processes: the shared plan and each block's rows."""
+
+    folder: Path
+
+    @property
+    def plan(self) -> Path:
+        return self.folder / "plan.npz"
+
+    def block(self, index: int) -> Path:
+        return self.folder / f"block-{index}.npz"
