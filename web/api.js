@@ -193,3 +193,84 @@ export const spriteUrl = (datasetId) => apiUrl(`datasets/${encodeURIComponent(da
  * @returns {Promise<import('./types').Bookmark[]>}
  */
 export const getBookmarks = (datasetId) => json(apiUrl(`datasets/${encodeURIComponent(datasetId)}/bookmarks`));
+
+// ---- selections, subsets, edits, clusters and vector queries (issue 14) -------------------
+
+/** @param {string} id */
+const ds = (id) => `datasets/${encodeURIComponent(id)}`;
+/** @param {any} body @returns {RequestInit} */
+const jsonBody = (body, method = 'POST') => ({ method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+/**
+ * A new dataset made of some rows of another (TensorBoard's "isolate"), in the order given.
+ * @param {string} datasetId @param {ArrayLike<number>} rows @param {string} [name]
+ * @returns {Promise<Dataset>}
+ */
+export const createSubset = (datasetId, rows, name) => json(apiUrl(`${ds(datasetId)}/subsets`), jsonBody({ rows: Array.from(rows), ...(name ? { name } : {}) }));
+
+/**
+ * Nearest rows of each query vector (m × dim float32, sent as raw little-endian bytes).
+ * @param {string} datasetId @param {Float32Array} vectors @param {number} dim @param {{k: number, metric: string}} q
+ * @returns {Promise<{results: {neighbors: {index: number, distance: number}[]}[]}>}
+ */
+export const vectorNeighbors = (datasetId, vectors, dim, q) => json(apiUrl(`${ds(datasetId)}/neighbors`, q), {
+  method: 'POST',
+  headers: { 'Content-Type': 'application/octet-stream', 'X-Shape': `${vectors.length / dim},${dim}` },
+  body: vectors,
+});
+
+/**
+ * The tensor, n × dim float32.
+ * @param {string} datasetId @param {AbortSignal} [signal]
+ * @returns {Promise<{data: Float32Array, n: number, dim: number}>}
+ */
+export async function getTensor(datasetId, signal) {
+  const response = await request(apiUrl(`${ds(datasetId)}/tensor`), { signal });
+  const data = new Float32Array(await response.arrayBuffer());
+  const [n, dim] = (response.headers.get('X-Shape') ?? '').split(',').map(Number);
+  return { data, n, dim };
+}
+
+/**
+ * Set (and create) a metadata column for some rows.
+ * @param {string} datasetId @param {{column: string, rows: ArrayLike<number>, value: string | number | null}} edit
+ */
+export const patchMetadata = (datasetId, edit) => json(apiUrl(`${ds(datasetId)}/metadata`), jsonBody({ ...edit, rows: Array.from(edit.rows) }, 'PATCH'));
+
+/** The (edited) metadata as a TensorBoard-style TSV. @param {string} datasetId */
+export const metadataTsvUrl = (datasetId) => apiUrl(`${ds(datasetId)}/metadata.tsv`);
+
+/**
+ * Save a named selection (replacing one of that name).
+ * @param {string} datasetId @param {string} name @param {ArrayLike<number>} rows
+ * @returns {Promise<{name: string, count: number}>}
+ */
+export const saveSelection = (datasetId, name, rows) => json(apiUrl(`${ds(datasetId)}/selections`), jsonBody({ name, rows: Array.from(rows) }));
+
+/** @param {string} datasetId @returns {Promise<{name: string, count: number}[]>} */
+export const listSelections = (datasetId) => json(apiUrl(`${ds(datasetId)}/selections`), { cache: 'no-store' });
+
+/**
+ * The rows of a saved selection.
+ * @param {string} datasetId @param {string} name @returns {Promise<number[]>}
+ */
+export async function getSelection(datasetId, name) {
+  const body = await json(apiUrl(`${ds(datasetId)}/selections/${encodeURIComponent(name)}`), { cache: 'no-store' });
+  return Array.isArray(body) ? body : body.rows;
+}
+
+/**
+ * @typedef {{id: number, size: number, centroid: number[], label: string}} Cluster
+ * @typedef {{column: string, clusters: Cluster[]}} ClusterResult
+ * @typedef {{id: string, status: string, error?: string} & Partial<ClusterResult>} ClusterJob
+ */
+
+/**
+ * Cluster a finished projection's layout: the result at once (200), or a job to follow (202).
+ * @param {string} pid @param {{min_cluster_size?: number, label_column?: string}} params
+ * @returns {Promise<ClusterJob | ClusterResult>}
+ */
+export const startClusters = (pid, params) => json(apiUrl(`projections/${encodeURIComponent(pid)}/clusters`), jsonBody(params));
+
+/** @param {string} pid @param {string} jobId @param {AbortSignal} [signal] @returns {Promise<ClusterJob>} */
+export const getClusters = (pid, jobId, signal) => json(apiUrl(`projections/${encodeURIComponent(pid)}/clusters/${encodeURIComponent(jobId)}`), { signal, cache: 'no-store' });

@@ -24,6 +24,10 @@ import { install as installColour } from './app/colour.js';
 import { install as installSteps } from './app/steps.js';
 import { install as installExporting } from './app/exporting.js';
 import { install as installTheme } from './app/theme.js';
+import { Layer } from './selection/layer.js';
+import { install as installSelection } from './selection/controller.js';
+import { install as installClusters } from './selection/clusters.js';
+import { CustomPanel } from './ui/custom.js';
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
@@ -54,6 +58,7 @@ function createApp() {
     bookmarks: new BookmarksPanel(bus, $('bookmarks-panel')),
   };
   new Tooltip(bus, $('tooltip'), metadata, sprite);
+  new CustomPanel(bus, $('custom-panel'));
   const url = urlWriter(state, scene);
   return { bus, scene, state, panels, syncUrl: url.sync, flushUrl: url.flush, playing: false };
 }
@@ -63,6 +68,10 @@ async function start(app) {
   const { bus, state, panels } = app;
   for (const install of [installView, installDatasets, installProjections, installHighlight, installColour, installSteps, installExporting]) install(app);
   installTheme(app, /** @type {HTMLButtonElement} */ ($('theme-toggle')));
+  // Lasso / box selection and cluster names share one canvas over the scatter.
+  const layer = new Layer(/** @type {HTMLCanvasElement} */ ($('select-layer')));
+  installSelection(app, { panel: $('selection-panel'), stage: /** @type {HTMLElement} */ ($('scatter').parentElement), toolbar: $('toolbar'), layer });
+  installClusters(app, { panel: $('clusters-panel'), layer });
   if (/** @type {any} */ (window).__projectorTesting) (await import('./testing.js')).install(app);
 
   const want = readUrl();

@@ -5,7 +5,7 @@
 
 import { bounds, homeCamera, modelFromBounds, multiply, projectPoint, viewProjection } from './camera.js';
 import { attachControls } from './controls.js';
-import { Renderer, FLAG_HIDDEN, FLAG_MATCH, FLAG_NEIGHBOR, FLAG_SELECTED } from './gl/renderer.js';
+import { Renderer, FLAG_HIDDEN, FLAG_MATCH, FLAG_NEIGHBOR, FLAG_REGION, FLAG_SELECTED } from './gl/renderer.js';
 import { Picker } from './picking.js';
 import { Overlay } from './overlay.js';
 
@@ -51,6 +51,8 @@ export class Scene {
     this.neighbors = [];
     /** @type {Uint32Array | number[]} */
     this.matches = [];
+    /** Rows of the lasso / box selection (web/selection/). @type {Uint32Array} */
+    this.region = new Uint32Array(0);
     this.dragging = false;
     /** @type {Uint8Array | null} */
     this.colors = null;
@@ -97,6 +99,7 @@ export class Scene {
       this.selected = -1;
       this.neighbors = [];
       this.matches = [];
+      this.region = new Uint32Array(0);
       this.isolated = false;
       this.overlay.forget();
     }
@@ -117,6 +120,7 @@ export class Scene {
     this.selected = -1;
     this.neighbors = [];
     this.matches = [];
+    this.region = new Uint32Array(0);
     this.isolated = false;
     this.hover = -1;
     this.overlay.forget();
@@ -196,10 +200,19 @@ export class Scene {
     this._flagsChanged();
   }
 
-  /** Number of highlighted (selected, neighbour or matching) points. */
+  /** The lasso / box selection (ascending rows). @param {Uint32Array} rows */
+  setRegion(rows) {
+    const f = this.flags;
+    for (const i of this.region) if (i < this.n) f[i] &= ~FLAG_REGION;
+    this.region = rows;
+    for (const i of rows) if (i < this.n) f[i] |= FLAG_REGION;
+    this._flagsChanged();
+  }
+
+  /** Number of highlighted (selected, neighbour, matching or region-selected) points. */
   highlightCount() {
     let count = 0;
-    const mask = FLAG_SELECTED | FLAG_NEIGHBOR | FLAG_MATCH;
+    const mask = FLAG_SELECTED | FLAG_NEIGHBOR | FLAG_MATCH | FLAG_REGION;
     for (let i = 0; i < this.n; i++) if (this.flags[i] & mask) count++;
     return count;
   }
@@ -207,7 +220,7 @@ export class Scene {
   /** Show only highlighted points (on), or everything (off). @param {boolean} on */
   setIsolate(on) {
     const f = this.flags;
-    const mask = FLAG_SELECTED | FLAG_NEIGHBOR | FLAG_MATCH;
+    const mask = FLAG_SELECTED | FLAG_NEIGHBOR | FLAG_MATCH | FLAG_REGION;
     this.isolated = on;
     for (let i = 0; i < this.n; i++) {
       if (on && !(f[i] & mask)) f[i] |= FLAG_HIDDEN;
@@ -227,7 +240,7 @@ export class Scene {
   }
 
   hasHighlight() {
-    return this.selected >= 0 || this.neighbors.length > 0 || this.matches.length > 0;
+    return this.selected >= 0 || this.neighbors.length > 0 || this.matches.length > 0 || this.region.length > 0;
   }
 
   /** @param {string} column @param {((indices: number[]) => Promise<string[]>) | null} provider */

@@ -3,17 +3,20 @@
 //    &q=TEXT&regex=1&column=COL          the search, as typed, with its flag and column
 //    &k=10&metric=cosine                 the neighbour list
 //    &thumbs=1&cam=3d:yaw,pitch,distance,tx,ty,tz | 2d:zoom,tx,ty
+//    &selection=NAME                     a saved lasso / box selection
 // Pure parsing and formatting, plus writeUrl (the one DOM call).
+
+import { homeCamera } from './camera.js';
 
 /**
  * @typedef {{
  *   dataset?: string, projection?: string, point?: number, color?: string, label?: string,
  *   q?: string, regex?: boolean, column?: string, k?: number, metric?: string,
- *   thumbs?: boolean, cam?: import('./types').CameraState,
+ *   thumbs?: boolean, cam?: import('./types').CameraState, selection?: string,
  * }} UrlState
  */
 
-const TEXT_KEYS = /** @type {const} */ (['dataset', 'projection', 'color', 'label', 'q', 'column', 'metric']);
+const TEXT_KEYS = /** @type {const} */ (['dataset', 'projection', 'color', 'label', 'q', 'column', 'metric', 'selection']);
 const METRICS = new Set(['cosine', 'euclidean']);
 
 /** Camera as short text; numbers rounded so links stay readable. @param {import('./types').CameraState} cam */
@@ -30,10 +33,10 @@ export function parseCamera(text) {
   const v = m[2].split(',').map(Number);
   if (!v.every(Number.isFinite)) return undefined;
   if (m[1] === '3' && v.length === 6 && v[2] > 0) {
-    return { dims: 3, yaw: v[0], pitch: v[1], distance: v[2], target: v.slice(3, 6), zoom: 1 };
+    return { ...homeCamera(3), yaw: v[0], pitch: v[1], distance: v[2], target: v.slice(3, 6) };
   }
   if (m[1] === '2' && v.length === 3 && v[0] > 0) {
-    return { dims: 2, zoom: v[0], target: [v[1], v[2], 0], yaw: 0, pitch: 0, distance: 1 };
+    return { ...homeCamera(2), zoom: v[0], target: [v[1], v[2], 0] };
   }
   return undefined;
 }
@@ -79,6 +82,7 @@ export function formatUrl(state) {
   if (state.metric) p.set('metric', state.metric);
   if (state.thumbs) p.set('thumbs', '1');
   if (state.cam) p.set('cam', formatCamera(state.cam));
+  if (state.selection) p.set('selection', state.selection);
   const s = p.toString();
   return s ? `?${s}` : '';
 }

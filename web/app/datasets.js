@@ -81,7 +81,7 @@ export async function openDataset(app, id, want = {}, follow = null) {
  * @param {import('./state.js').App} app @param {import('../types').Dataset} dataset @param {number} gen
  * @param {{color: boolean, label: boolean}} chosen colouring and labels already chosen (none included): no defaults
  */
-async function loadMetadata(app, dataset, gen, chosen) {
+export async function loadMetadata(app, dataset, gen, chosen) {
   const { state, bus, panels } = app;
   const meta = new Metadata();
   state.metadata = meta;

@@ -42,6 +42,7 @@
  * @property {number} matchCount
  * @property {SearchQuery | null} search the search whose matches are highlighted (null: none, or a legend / bookmark highlight)
  * @property {boolean} isolated
+ * @property {string} selection name of the saved lasso / box selection shown ('' when none, or changed since)
  * @property {number | null} iteration iteration of the frame on screen
  * @property {string | null} shownDataset dataset whose coordinates the scene shows
  * @property {number} generation bumped when another dataset opens: older async work drops its result
@@ -65,6 +66,7 @@ export function createState() {
     matchCount: 0,
     search: null,
     isolated: false,
+    selection: '',
     iteration: null,
     shownDataset: null,
     generation: 0,

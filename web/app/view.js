@@ -39,6 +39,7 @@ export function urlStateOf(state, scene) {
     k: k !== DEFAULT_NEIGHBORS.k ? k : undefined,
     metric: metric !== DEFAULT_NEIGHBORS.metric ? metric : undefined,
     thumbs: state.sprites && !!state.sprite,
+    selection: state.selection || undefined,
     // A camera only means something for the projection it was taken on.
     cam: state.projection && state.shownDataset === state.dataset?.id ? movedCamera(scene) : undefined,
   };

@@ -10,6 +10,8 @@ export const FLAG_NEIGHBOR = 2;
 export const FLAG_MATCH = 4;
 export const FLAG_HIDDEN = 8;
 export const FLAG_HOVER = 16;
+/** Inside the lasso / box selection (web/selection/). */
+export const FLAG_REGION = 32;
 
 /** Selected and matching points are drawn at least this large (CSS px), rings included. */
 export const MIN_LIT_PX = 10;
@@ -53,6 +55,9 @@ void main() {
     if (u_highlight || hovered) size *= selected ? 2.2 : 1.6;
     // Matches and the selection stay findable in a cloud of 2-pixel points (thumbnails are large already).
     if ((selected || match) && u_spriteCols == 0) size = max(size, u_minLit);
+  } else if ((f & 32u) != 0u) {     // in the lasso / box selection: in front, a little larger
+    p.z -= 0.005 * p.w;
+    if (u_spriteCols == 0) size = max(size * 1.4, 0.3 * u_minLit);
   } else if (u_highlight) {
     color.rgb = mix(color.rgb, u_background, 0.82);
     p.z += 0.01 * p.w;
