@@ -277,7 +277,7 @@ def exact_repulsive(Y, rep, z):
 
 
 @numba.njit(**_JIT)
-def gradient_step(Y, grad, update, gains, momentum, learning_rate, min_gain, max_step_norm):
+def gradient_step(Y, grad, update, gains, momentum, learning_rate, min_gain, max_step_norm, moments):
     """One momentum step with per-coordinate gains (delta-bar-delta, Jacobs 1988), in place.
 
     Parameters
@@ -287,8 +287,12 @@ def gradient_step(Y, grad, update, gains, momentum, learning_rate, min_gain, max
     max_step_norm : float
         Each point's step is clipped to this length (0 disables); keeps points from
         being flung far away by the large learning rates of big datasets.
+    moments : ndarray of shape (d + 1, d), float64
+        Output: row 0 the sum of the new rows of Y, rows 1.. the sum of their outer
+        products (the layout's spread, read by `optimizer.keep_spread`).
     """
     n, d = Y.shape
+    moments[:] = 0.0
     for i in range(n):
         norm2 = 0.0
         for c in range(d):
@@ -309,3 +313,7 @@ def gradient_step(Y, grad, update, gains, momentum, learning_rate, min_gain, max
         for c in range(d):
             update[i, c] *= scale
             Y[i, c] += update[i, c]
+        for a in range(d):
+            moments[0, a] += Y[i, a]
+            for b in range(d):
+                moments[1 + a, b] += Y[i, a] * Y[i, b]

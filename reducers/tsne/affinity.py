@@ -113,8 +113,14 @@ def joint_probabilities(indices: np.ndarray, conditional: np.ndarray) -> sp.csr_
 
 
 def perplexity_affinities(
-    X=None, perplexity=30.0, *, knn: KNNGraph | None = None, metric="euclidean", method="auto",
-    random_state=None, n_jobs=None,
+    X=None,
+    perplexity=30.0,
+    *,
+    knn: KNNGraph | None = None,
+    metric="euclidean",
+    method="auto",
+    random_state=None,
+    n_jobs=None,
 ) -> sp.csr_matrix:
     """Symmetric t-SNE affinities of `X` (or of a precomputed kNN graph) at `perplexity`.
 

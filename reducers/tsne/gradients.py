@@ -76,8 +76,13 @@ class BarnesHutParams:
 # Below `exact_below` points the exact O(n^2) sum is faster than either.
 DEFAULT_GRID = {
     2: GridParams(
-        n_nodes=4, min_boxes=40, box_width=1.0, fine_box_width=0.75, fine_below=10_000,
-        fft_dtype=np.float32, exact_below=3500,
+        n_nodes=4,
+        min_boxes=40,
+        box_width=1.0,
+        fine_box_width=0.75,
+        fine_below=10_000,
+        fft_dtype=np.float32,
+        exact_below=3500,
     ),
     3: BarnesHutParams(theta=0.5, exact_below=1000, group_size=16),
 }
@@ -249,16 +254,12 @@ def _repulsive_bh(Y: np.ndarray, ws: Workspace) -> tuple[np.ndarray, float]:
     order = _barnes_hut.morton_order(Y, lo, 1023.0 / span)
     Ys = np.ascontiguousarray(Y[order])
     while True:
-        used = _barnes_hut.build_octree(
-            Ys, 0.5 * (lo + hi), 0.5 * span, ws.center, ws.half, ws.cells, ws.first_child, ws.point, ws.leaf_of
-        )
+        used = _barnes_hut.build_octree(Ys, 0.5 * (lo + hi), 0.5 * span, ws.center, ws.half, ws.cells, ws.first_child, ws.point, ws.leaf_of)
         if used >= 0:
             break
         ws._alloc_tree(2 * ws.n_cells)
     if ws.grid.group_size > 1:
-        _barnes_hut.repulsive_bh_grouped(
-            Ys, ws.grid.theta, ws.cells, ws.first_child, ws.leaf_of, ws.grid.group_size, ws.rep_sorted, ws.z
-        )
+        _barnes_hut.repulsive_bh_grouped(Ys, ws.grid.theta, ws.cells, ws.first_child, ws.leaf_of, ws.grid.group_size, ws.rep_sorted, ws.z)
     else:
         _barnes_hut.repulsive_bh(Ys, ws.grid.theta, ws.cells, ws.first_child, ws.leaf_of, ws.rep_sorted, ws.z)
     ws.rep[order] = ws.rep_sorted

@@ -38,7 +38,8 @@ def pca(X: np.ndarray, n_components: int, random_state=None) -> np.ndarray:
     """Leading principal components of `X`, rescaled by `rescale`.
 
     Signs are fixed (largest loading positive) so the result does not depend on the
-    eigensolver. Components missing because ``n_features < n_components`` are random.
+    eigensolver. Components missing because ``n_features < n_components`` are random, and
+    so is the whole layout when every row of `X` is the same.
 
     Parameters
     ----------
@@ -66,6 +67,9 @@ def pca(X: np.ndarray, n_components: int, random_state=None) -> np.ndarray:
     signs = np.sign(comps[np.arange(m), np.abs(comps).argmax(axis=1)])
     comps = comps * np.where(signs == 0, 1, signs)[:, None]
     Y = np.asarray(Xc @ comps.T.astype(Xc.dtype), dtype=np.float64)
+    if not Y[:, 0].std() > 0:
+        # Every row the same: no direction to start from.
+        return random(n, n_components, random_state)
     if m < n_components:
-        Y = np.hstack([Y, random(n, n_components - m, random_state) * max(Y[:, 0].std(), 1e-12) / INIT_STD])
+        Y = np.hstack([Y, random(n, n_components - m, random_state) * Y[:, 0].std() / INIT_STD])
     return rescale(Y)

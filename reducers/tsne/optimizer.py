@@ -1,4 +1,13 @@
-"""Gradient descent for t-SNE: momentum, per-coordinate gains, step clipping, cheap KL."""
+"""Gradient descent for t-SNE: momentum, per-coordinate gains, step clipping, cheap KL.
+
+A layout whose spread falls below `MIN_SPREAD` along some direction is stretched back to
+it. When P spreads over many neighbours (a perplexity near n / 3), exaggerated attraction
+beats repulsion along every direction of a small layout, which then shrinks geometrically
+(a power iteration towards P's leading eigenvectors); left alone it reaches the rounding
+error of its coordinates within ~100 iterations, every point lands on the same spot and
+the normal phase cannot pull them apart again. The gradient of a layout this small is
+linear in it, so stretching changes its scale, not where it is heading.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,19 @@ import numpy as np
 
 from reducers.tsne import _kernels, gradients
 
-__all__ = ["Phase", "kl_divergence", "optimize"]
+__all__ = ["Phase", "DegenerateLayoutError", "kl_divergence", "optimize", "keep_spread", "check_layout"]
+
+# Smallest spread (standard deviation along any principal direction) kept during the
+# optimisation: a tenth of the starting layouts' (`initialization.INIT_STD`), so normal
+# runs never reach it.
+MIN_SPREAD = 1e-5
+# A finished layout whose smallest spread is below this fraction of its largest is
+# degenerate: in float32 its points lie on a line (or a plane, in 3-D) or on one spot.
+DEGENERATE_RATIO = 1e-6
+
+
+class DegenerateLayoutError(RuntimeError):
+    """The optimisation ended on a layout with non-finite coordinates or no spread along some axis."""
 
 
 @dataclass(frozen=True)
@@ -32,8 +53,16 @@ def kl_divergence(P, Y: np.ndarray, ws: gradients.Workspace, p_log_p: float, wor
 
 
 def optimize(
-    P, Y: np.ndarray, phases: list[Phase], *, grid: gradients.GridParams, workers: int = 1,
-    callback=None, callback_every: int = 10, min_gain: float = 0.01, max_step_norm: float = 5.0,
+    P,
+    Y: np.ndarray,
+    phases: list[Phase],
+    *,
+    grid: gradients.GridParams,
+    workers: int = 1,
+    callback=None,
+    callback_every: int = 10,
+    min_gain: float = 0.01,
+    max_step_norm: float = 5.0,
     iteration_offset: int = 0,
 ) -> tuple[np.ndarray, float | None, int]:
     """Run the phases on `Y` in place.
@@ -62,9 +91,13 @@ def optimize(
     ws = gradients.Workspace(n, d, grid)
     data = P.data.astype(np.float64)
     p_log_p = float(np.sum(data * np.log(np.where(data > 0, data, 1.0))))
+    # The gradient ignores translation: centring keeps the coordinates' rounding error
+    # relative to the layout's spread rather than to its offset.
+    Y -= Y.mean(axis=0)
     update = np.zeros_like(Y)
     gains = np.ones_like(Y)
     grad = np.empty_like(Y)
+    moments = np.zeros((d + 1, d))
     kl = None
     it = iteration_offset
     for phase in phases:
@@ -78,7 +111,72 @@ def optimize(
                 kl = float(p_log_p - ws.kl_terms.sum(dtype=np.float64) + np.log(Z))
             np.multiply(attr, phase.exaggeration, out=grad)
             grad -= rep * (1.0 / Z)
-            _kernels.gradient_step(Y, grad, update, gains, phase.momentum, phase.learning_rate, min_gain, max_step_norm)
+            _kernels.gradient_step(Y, grad, update, gains, phase.momentum, phase.learning_rate, min_gain, max_step_norm, moments)
+            keep_spread(Y, moments, MIN_SPREAD)
             if report and callback(it, Y, kl):
+                check_layout(Y)
                 return Y, kl, it
+    check_layout(Y)
     return Y, kl, it
+
+
+def _principal_spreads(moments: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, principal standard deviations (ascending) and directions from `gradient_step`'s moments."""
+    mean = moments[0] / n
+    cov = moments[1:] / n - np.outer(mean, mean)
+    var, vecs = np.linalg.eigh(0.5 * (cov + cov.T))
+    return mean, np.sqrt(np.maximum(var, 0.0)), vecs
+
+
+def keep_spread(Y: np.ndarray, moments: np.ndarray, floor: float) -> bool:
+    """Centre `Y` and stretch it along every principal direction whose spread is below `floor`.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n, d), float64
+        Changed in place, only when some spread is below `floor`.
+    moments : ndarray of shape (d + 1, d)
+        Sum of the rows of Y, then the sum of their outer products (see `gradient_step`).
+    floor : float
+
+    Returns
+    -------
+    bool
+        Whether Y was changed.
+    """
+    n = Y.shape[0]
+    _, spread, _ = _principal_spreads(moments, n)
+    if spread[0] >= floor:
+        return False
+    # The moments lose a small spread next to a large one or to a far offset: measure again.
+    Y -= Y.mean(axis=0)
+    spread, vecs = _svd_spreads(Y)
+    # A direction with no spread at all cannot be stretched; `check_layout` reports it.
+    low = (spread < floor) & (spread > 0)
+    if low.any():
+        scale = np.where(low, floor / np.where(low, spread, 1.0), 1.0)
+        Y[:] = Y @ ((vecs * scale) @ vecs.T)
+    return True
+
+
+def _svd_spreads(Yc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Principal standard deviations (ascending) and directions (columns) of the centred `Yc`.
+
+    From the singular values of `Yc`, which resolve spreads down to the rounding error of
+    the largest, where the covariance's eigenvalues stop at its square root.
+    """
+    _, sv, vt = np.linalg.svd(Yc, full_matrices=False)
+    return sv[::-1] / np.sqrt(Yc.shape[0]), vt[::-1].T
+
+
+def check_layout(Y: np.ndarray) -> None:
+    """Raise `DegenerateLayoutError` if `Y` has non-finite values or collapsed along some direction."""
+    if not np.isfinite(Y).all():
+        raise DegenerateLayoutError("t-SNE diverged: the layout has non-finite coordinates (try a smaller learning_rate)")
+    n, d = Y.shape
+    spread, _ = _svd_spreads(Y - Y.mean(axis=0))
+    if n > d and not spread[0] > DEGENERATE_RATIO * spread[-1]:
+        raise DegenerateLayoutError(
+            f"t-SNE collapsed: the layout's spread along its principal axes is {', '.join(f'{s:.3g}' for s in spread)}"
+            " (every point on one spot or on a line); try a smaller perplexity or early_exaggeration"
+        )
