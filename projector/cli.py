@@ -20,6 +20,7 @@ from projector import __version__
 from projector.api.app import create_app
 from projector.data.formats import read_tensor
 from projector.data.ingest import clean_name, ingest
+from projector.data.logdir_import import import_checkpoint, import_logdir
 from projector.data.parquet import ingest_parquet, is_parquet
 from projector.data.sprite import parse_sprite_dim
 from projector.data.store import Store
@@ -27,7 +28,7 @@ from projector.errors import ProjectorError
 from projector.jobs.executors.dask import DaskExecutor
 from projector.jobs.executors.local import LocalExecutor
 from projector.jobs.lifecycle import Jobs
-from projector.logdir import Checkpoint, discover
+from projector.logdir.errors import LogdirError
 from projector.settings import DEFAULT_MAX_UPLOAD_MB, Settings, default_data_dir
 
 
@@ -200,30 +201,30 @@ def _load_parquet(store: Store, path: Path, args: argparse.Namespace) -> int:
 
 
 def _load_logdir(store: Store, path: Path, name: str | None) -> int:
-    """Import every embedding of a TensorBoard log dir, or every 2-D float variable of one checkpoint."""
-    imported = []
-    if path.is_dir():
-        found = discover(path)
-        for message in found.messages():
-            print(f"projector: warning: {message}", file=sys.stderr)
-        for entry in found.entries:
-            if entry.error is not None:
-                continue
-            metadata = entry.metadata_path.read_bytes() if entry.metadata_path else None
-            imported.append(ingest(store, name=clean_name(name and f"{name}/{entry.name}", entry.name), source="upload",
-                                   array=entry.load_tensor(), metadata=metadata, sprite_file=entry.sprite_path,
-                                   sprite_dim=entry.sprite_dim))  # fmt: skip
-    else:
-        prefix = Path(str(path).removesuffix(".index"))
-        checkpoint = Checkpoint(prefix)
-        for variable, (dtype, shape) in sorted(checkpoint.variables().items()):
-            if len(shape) == 2 and "OPTIMIZER_SLOT" not in variable and dtype.startswith(("float", "bfloat")):
-                imported.append(ingest(store, name=clean_name(name, f"{prefix.name}/{variable}"), source="upload",
-                                       array=checkpoint.read(variable)))  # fmt: skip
-    if not imported:
-        raise CommandError(f"{path}: no embedding found")
-    for dataset in imported:
+    """Import every good embedding of a TensorBoard log dir (or every 2-D float variable of one checkpoint).
+
+    Each bad one is reported on one line; embeddings loaded before (same logdir, run, tensor and step)
+    are not copied again. Fails only when nothing could be imported or found already loaded.
+    """
+    try:
+        if path.is_dir():
+            report = import_logdir(store, path, name)
+        else:
+            report = import_checkpoint(store, Path(str(path).removesuffix(".index")), name)
+    except LogdirError as exc:
+        raise CommandError(str(exc)) from None
+    for line in report.warnings:
+        print(f"projector: warning: {line}", file=sys.stderr)
+    for line in report.skipped:
+        print(f"projector: skipped {line}", file=sys.stderr)
+    for dataset in report.existing:
+        print(f"already loaded {dataset['name']!r} as {dataset['id']}", file=sys.stderr)
+    for dataset in report.imported:
         print(f"loaded {dataset['name']!r}: {dataset['n']} × {dataset['dim']}", file=sys.stderr)
+    if not report.imported and not report.existing:
+        problems = len(report.skipped)
+        raise CommandError(f"{path}: no embedding imported ({problems} skipped)" if problems else f"{path}: no embedding found")
+    for dataset in report.existing + report.imported:
         print(dataset["id"])
     return 0
 

@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS projections (
     finished TEXT
 );
 CREATE INDEX IF NOT EXISTS projections_by_dataset ON projections(dataset);
+-- where an imported dataset came from (e.g. a logdir embedding at one step), so importing it again finds it
+CREATE TABLE IF NOT EXISTS dataset_sources (key TEXT PRIMARY KEY, dataset TEXT NOT NULL);
 """
 
 
@@ -223,6 +225,7 @@ class Store:
         self.get_dataset(dataset_id)
         pids = [row["id"] for row in self._query("SELECT id FROM projections WHERE dataset = ?", (dataset_id,))]
         self._execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+        self._execute("DELETE FROM dataset_sources WHERE dataset = ?", (dataset_id,))
         with self._lock:
             self._tensors.pop(dataset_id, None)
             self._metadata.pop(dataset_id, None)
@@ -230,6 +233,32 @@ class Store:
         for pid in pids:
             self.coords_path(pid).unlink(missing_ok=True)
         return pids
+
+    def dataset_by_source(self, key: str) -> dict[str, Any] | None:
+        """The listed dataset imported from `key` (see `claim_source`), or None."""
+        rows = self._query("SELECT d.* FROM dataset_sources s JOIN datasets d ON d.id = s.dataset WHERE s.key = ?", (key,))
+        return self._dataset_object(rows[0]) if rows else None
+
+    def claim_source(self, key: str, dataset_id: str) -> str | None:
+        """Record that `dataset_id` (about to be committed) is imported from `key`, unless a listed dataset already is.
+
+        Returns the id of that dataset, or None when the claim is made. One transaction, so two
+        processes importing the same source at once make one dataset; a claim whose dataset was
+        never committed is taken over.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._db.execute(
+                    "SELECT d.id FROM dataset_sources s JOIN datasets d ON d.id = s.dataset WHERE s.key = ?", (key,)
+                ).fetchall()
+                if not rows:
+                    self._db.execute("INSERT OR REPLACE INTO dataset_sources (key, dataset) VALUES (?, ?)", (key, dataset_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return str(rows[0]["id"]) if rows else None
 
     def dataset_count(self) -> int:
         return int(self._query("SELECT COUNT(*) AS c FROM datasets")[0]["c"])
