@@ -7,12 +7,8 @@ then in its own block, where every pair is compared.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import scipy.sparse as sp
-
-Prepare = Callable[[np.ndarray], np.ndarray]
 
 CHUNK_ROWS = 65536
 
@@ -41,15 +37,6 @@ def nearest(rows: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     for start in range(0, rows.shape[0], CHUNK_ROWS):
         dots = rows[start : start + CHUNK_ROWS] @ centroids.T
         out[start : start + len(dots)] = np.argmin(c_s[None, :] - 2.0 * dots, axis=1)
-    return out
-
-
-def assign(X: np.ndarray, centroids: np.ndarray, prepare: Prepare) -> np.ndarray:
-    """Nearest centroid of every row of `X` (a memory map is read in chunks)."""
-    out = np.empty(X.shape[0], dtype=np.int32)
-    for start in range(0, X.shape[0], CHUNK_ROWS):
-        chunk = prepare(np.asarray(X[start : start + CHUNK_ROWS]))
-        out[start : start + len(chunk)] = nearest(chunk, centroids)
     return out
 
 

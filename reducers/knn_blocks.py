@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from reducers import _knn_kernels as kernels
-from reducers._partition import assign, group_lists, kmeans
+from reducers._partition import group_lists, kmeans
 
 __all__ = ["GraphPlan", "plan_graph", "build_block", "build_graph", "MAX_BLOCK_ROWS"]
 
@@ -82,12 +82,13 @@ class GraphPlan:
             return (rows / np.where(norms > 0, norms, 1.0)).astype(np.float32)
         return rows - self.mean
 
-    def operands(self, prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def operands(self, prepared: np.ndarray, side: str = "both") -> tuple[np.ndarray, np.ndarray]:
         """Left and right operands whose product is the matrix of keys: ``left[i] @ right[j]``.
 
         Euclidean: ``[x, |x|^2, 1] @ [-2y, 1, |y|^2]``, the squared distance; cosine on unit
         rows: ``[x, 1/2, 1] @ [-y, 1, 1/2]``, that is ``1 - cos``. Doubling is exact, so the
-        key of (i, j) equals the key of (j, i) bit for bit.
+        key of (i, j) equals the key of (j, i) when both come from the same place in a tile.
+        `side` "left" or "right" leaves the other one empty.
         """
         n = prepared.shape[0]
         if self.metric == "cosine":
@@ -95,8 +96,9 @@ class GraphPlan:
         else:
             terms, scale = np.einsum("ij,ij->i", prepared, prepared, dtype=np.float64).astype(np.float32), np.float32(-2.0)
         ones = np.ones(n, dtype=np.float32)
-        left = np.concatenate([prepared, terms[:, None], ones[:, None]], axis=1)
-        right = np.concatenate([scale * prepared, ones[:, None], terms[:, None]], axis=1)
+        empty = np.empty((0, prepared.shape[1] + 2), dtype=np.float32)
+        left = np.concatenate([prepared, terms[:, None], ones[:, None]], axis=1) if side != "right" else empty
+        right = np.concatenate([scale * prepared, ones[:, None], terms[:, None]], axis=1) if side != "left" else empty
         return left, right
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -151,7 +153,8 @@ def plan_graph(
     n_lists = int(np.clip(max(n // LIST_ROWS, 8 * n // max_block_rows), 2, min(4096, n // 8)))
     sample = np.sort(rng.choice(n, min(n, 16 * n_lists), replace=False))
     centroids = kmeans(plan.prepare(X[sample]), n_lists, rng)
-    labels = assign(X, centroids, plan.prepare)
+    probe_sample = np.sort(rng.choice(n, min(SAMPLE_ROWS, n), replace=False))
+    labels, truth = _scan(X, plan, centroids, probe_sample, min(k, 10))
     sizes = np.bincount(labels, minlength=n_lists)
     kept = np.flatnonzero(sizes)
     groups = group_lists(centroids[kept], sizes[kept], max_block_rows, min_rows)
@@ -167,7 +170,7 @@ def plan_graph(
         list_block=np.repeat(np.arange(len(groups)), [len(g) for g in groups]).astype(np.int32),
         block_offsets=np.concatenate([[0], np.cumsum(group_sizes)]).astype(np.int64), n_probe=0,
     )  # fmt: skip
-    n_probe = _choose_probes(X, plan, rank[labels].astype(np.int32), min(k, 10), target_recall, rng)
+    n_probe = _choose_probes(plan, plan.prepare(X[probe_sample]), rank[labels[probe_sample]], rank[labels[truth]], target_recall)
     return GraphPlan(**{**{f.name: getattr(plan, f.name) for f in fields(plan)}, "n_probe": n_probe})
 
 
@@ -260,44 +263,48 @@ def _probe_other_blocks(
         if len(slots) == 0:
             continue
         members = plan.order[plan.list_offsets[lst] : plan.list_offsets[lst + 1]]
-        _, right = plan.operands(plan.prepare(X[members]))
+        _, right = plan.operands(plan.prepare(X[members]), "right")
         for i in range(0, len(slots), TILE_ROWS):
             part = slots[i : i + TILE_ROWS]
             kernels.update_rows(left[part] @ right.T, part, members, keys, ids, False)
 
 
-def _choose_probes(X: np.ndarray, plan: GraphPlan, list_of_row: np.ndarray, k: int, target: float, rng: np.random.Generator) -> int:
-    """Fewest lists outside its block a row must probe so that, on a sample, `target` of the
-    true k nearest neighbours are in the row's block or in those lists."""
+def _scan(X: np.ndarray, plan: GraphPlan, centroids: np.ndarray, sample: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """One pass over `X`: the nearest centroid of every row, and the exact k nearest rows of each
+    `sample` row (itself excluded)."""
     n = plan.n_samples
-    sample = np.sort(rng.choice(n, min(SAMPLE_ROWS, n), replace=False))
-    queries = plan.prepare(X[sample])
-    truth = _exact_neighbours(X, plan, queries, sample, k)
-    own_block = plan.list_block[list_of_row[sample]]
-    neighbour_lists = list_of_row[truth]
-    same = plan.list_block[neighbour_lists] == own_block[:, None]
+    labels = np.empty(n, dtype=np.int32)
+    to_centroids = np.float32(-2.0) * centroids.T
+    c_terms = np.einsum("ij,ij->i", centroids, centroids).astype(np.float32)
+    left, _ = plan.operands(plan.prepare(X[sample]), "left")
+    keys = np.full((len(sample), k), kernels.EMPTY_KEY, dtype=np.float32)
+    ids = np.full((len(sample), k), -1, dtype=np.int32)
+    slots = np.arange(len(sample), dtype=np.int64)
+    for start in range(0, n, 16384):
+        prepared = plan.prepare(X[start : start + 16384])
+        stop = start + len(prepared)
+        to_lists = prepared @ to_centroids
+        to_lists += c_terms
+        labels[start:stop] = np.argmin(to_lists, axis=1)
+        tile = left @ plan.operands(prepared, "right")[1].T
+        inside = (sample >= start) & (sample < stop)
+        tile[np.flatnonzero(inside), sample[inside] - start] = kernels.EMPTY_KEY
+        kernels.update_rows(tile, slots, np.arange(start, stop, dtype=np.int32), keys, ids, False)
+    return labels, ids
+
+
+def _choose_probes(plan: GraphPlan, queries: np.ndarray, query_lists: np.ndarray, truth_lists: np.ndarray, target: float) -> int:
+    """Fewest lists outside its block a row must probe so that, on a sample, `target` of the
+    true nearest neighbours (in lists `truth_lists`) are in the row's block or in those lists."""
+    own_block = plan.list_block[query_lists]
+    same = plan.list_block[truth_lists] == own_block[:, None]
     c_terms = np.einsum("ij,ij->i", plan.centroids, plan.centroids)
     key = c_terms[None, :] - 2.0 * (queries @ plan.centroids.T)
     key[plan.list_block[None, :] == own_block[:, None]] = np.inf
     rank = np.empty(key.shape, dtype=np.int64)
     np.put_along_axis(rank, np.argsort(key, axis=1, kind="stable"), np.arange(key.shape[1])[None, :], axis=1)
-    needed = np.where(same, 0, np.take_along_axis(rank, neighbour_lists, axis=1) + 1)
+    needed = np.where(same, 0, np.take_along_axis(rank, truth_lists, axis=1) + 1)
     return int(np.ceil(np.quantile(needed, target, method="higher")))
-
-
-def _exact_neighbours(X: np.ndarray, plan: GraphPlan, queries: np.ndarray, query_rows: np.ndarray, k: int) -> np.ndarray:
-    """Exact k nearest rows of each query (itself excluded), by a scan of `X` in chunks."""
-    left, _ = plan.operands(queries)
-    keys = np.full((len(queries), k), kernels.EMPTY_KEY, dtype=np.float32)
-    ids = np.full((len(queries), k), -1, dtype=np.int32)
-    slots = np.arange(len(queries), dtype=np.int64)
-    for start in range(0, plan.n_samples, 16384):
-        _, right = plan.operands(plan.prepare(X[start : start + 16384]))
-        tile = left @ right.T
-        inside = (query_rows >= start) & (query_rows < start + len(right))
-        tile[np.flatnonzero(inside), query_rows[inside] - start] = kernels.EMPTY_KEY
-        kernels.update_rows(tile, slots, np.arange(start, start + len(right), dtype=np.int32), keys, ids, False)
-    return ids
 
 
 def _column_mean(X: np.ndarray) -> np.ndarray:
