@@ -123,10 +123,16 @@ class PageProbe:
         self.artifacts = artifacts
         self.console_errors: list[str] = []
         self.page_errors: list[str] = []
+        self.failed_requests: list[str] = []
         page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        page.on("response", lambda r: r.status >= 400 and self.failed_requests.append(f"{r.status} {r.url}"))
 
     def open(self, query: str = "", ready: bool = True) -> None:
+        """Open the page; without a query, on the demo dataset (other tests upload more)."""
+        if not query:
+            demo = [d for d in self.server.get("api/datasets") if d["source"] == "demo"]
+            query = f"?dataset={demo[0]['id']}" if demo else ""
         self.page.goto(self.server.url + query)
         if ready:
             # The first projection of a fresh server starts a worker: slow on a loaded machine.
@@ -227,7 +233,7 @@ class PageProbe:
 
     def assert_clean_console(self) -> None:
         assert not self.page_errors, self.page_errors
-        assert not self.console_errors, self.console_errors
+        assert not self.console_errors, (self.console_errors, self.failed_requests)
 
 
 TESTING_HOOK = "window.__projectorTesting = true;"  # main.js then loads testing.js (window.__projector)

@@ -21,11 +21,16 @@ def blobs(server):
 
 
 def _run_tsne(probe, perplexity):
+    """Run a t-SNE from the panel and wait until it is the finished projection on screen."""
+    before = probe.hook("projectionId")
     probe.page.select_option("#method", "tsne")
     probe.page.fill("#param-perplexity", str(perplexity))
     probe.page.fill("#param-n_iter", "300")
     probe.page.click("#run")
-    probe.wait("__projector.projectionMethod === 'tsne' && __projector.projectionStatus === 'done'", timeout=SLOW)
+    probe.wait(
+        f"__projector.projectionId !== {before!r} && __projector.projectionMethod === 'tsne' && __projector.projectionStatus === 'done'",
+        timeout=SLOW,
+    )
 
 
 def test_the_page_follows_a_job_over_server_sent_events(probe, blobs):

@@ -63,8 +63,9 @@ def test_a_copied_link_restores_the_whole_view(probe, browser, server):
         assert other.input_value("#metric") == "euclidean"
         assert other.is_checked("#sprites")
         cam = hook("camera")
-        for key in ("yaw", "pitch", "distance"):
+        for key in ("dims", "yaw", "pitch", "distance", "zoom"):
             assert cam[key] == pytest.approx(want["camera"][key], abs=1e-3), (key, cam, want["camera"])
+        assert cam["target"] == pytest.approx(want["camera"]["target"], abs=1e-3)
         other.screenshot(path=str(probe.artifacts / "link-restored.png"))
     finally:
         context.close()

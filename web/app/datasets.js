@@ -29,12 +29,13 @@ export async function openDataset(app, id, want = {}, follow = null) {
   });
   state.color = want.color ?? '';
   state.label = want.label ?? '';
+  // Errors were about the dataset left behind.
+  panels.status.clearErrors();
   if (follow) bus.emit('status', { text: 'Loading step…' });
   else {
-    // Another dataset: nothing of the previous one stays on screen (points, colours, errors).
+    // Another dataset: nothing of the previous one stays on screen (points, colours).
     scene.clear();
     state.shownDataset = null;
-    panels.status.clearErrors();
     panels.status.setEmpty('Loading dataset…', { loading: true });
     bus.emit('legend:update', { legend: null });
   }

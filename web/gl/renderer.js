@@ -29,7 +29,7 @@ uniform float u_size;
 uniform float u_perspectiveRef;   // > 0 in 3D: sizes shrink with distance
 uniform bool u_highlight;         // something is highlighted: fade the rest
 uniform vec3 u_background;
-uniform float u_minLit;           // smallest size of a selected or matching point
+uniform float u_minLit;           // smallest size of a selected or matching point (neighbours: 70%)
 uniform int u_spriteCols;         // > 0 when drawing thumbnails
 uniform vec2 u_tileSize;          // one thumbnail in texture coordinates
 out vec4 v_color;
@@ -53,8 +53,9 @@ void main() {
   if (lit) {
     p.z -= 0.01 * p.w;             // draw highlighted points in front
     if (u_highlight || hovered) size *= selected ? 2.2 : 1.6;
-    // Matches and the selection stay findable in a cloud of 2-pixel points (thumbnails are large already).
-    if ((selected || match) && u_spriteCols == 0) size = max(size, u_minLit);
+    // Matches, the selection and its neighbours stay findable in a cloud of 2-pixel points
+    // (thumbnails are large already).
+    if (u_spriteCols == 0) size = max(size, (selected || match) ? u_minLit : 0.7 * u_minLit);
   } else if ((f & 32u) != 0u) {     // in the lasso / box selection: in front, a little larger
     p.z -= 0.005 * p.w;
     if (u_spriteCols == 0) size = max(size * 1.4, 0.3 * u_minLit);

@@ -206,7 +206,7 @@ export class SearchPanel {
   async _renderList() {
     const { indices } = this.hits;
     const shown = Array.from(indices.slice(0, LIST_LIMIT));
-    const column = this.column.value || this.labelColumn;
+    const column = this.labelColumn || this.column.value;
     const meta = this.getMetadata();
     const hits = this.hits;
     let labels = shown.map(() => '');
