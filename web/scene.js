@@ -202,10 +202,10 @@ export class Scene {
 
   /** The lasso / box selection (ascending rows). @param {Uint32Array} rows */
   setRegion(rows) {
-    const f = this.flags;
-    for (const i of this.region) if (i < this.n) f[i] &= ~FLAG_REGION;
+    const f = this.flags, n = this.n, old = this.region;
+    for (let k = 0; k < old.length; k++) if (old[k] < n) f[old[k]] &= ~FLAG_REGION;
     this.region = rows;
-    for (const i of rows) if (i < this.n) f[i] |= FLAG_REGION;
+    for (let k = 0; k < rows.length; k++) if (rows[k] < n) f[rows[k]] |= FLAG_REGION;
     this._flagsChanged();
   }
 

@@ -5,6 +5,7 @@
     DATA/datasets/<id>/metadata.json    {"columns", "rows"}
     DATA/datasets/<id>/sprite.png       thumbnail atlas
     DATA/datasets/<id>/logdir.json      where a logdir dataset comes from
+    DATA/datasets/<id>/selections/<name>.npy   a saved selection: row indices, int64
     DATA/datasets/<id>/knn-<metric>-<k>-{indices,distances}.npy   the shared kNN graph
     DATA/datasets/<id>/<name>.npy       other derived caches (unit rows, squared norms)
     DATA/projections/<pid>.npy          finished coordinates, float32 n × dims
@@ -57,6 +58,14 @@ class DatasetFiles:
 
     def derived(self, name: str) -> Path:
         return self.folder / f"{name}.npy"
+
+    @property
+    def selections(self) -> Path:
+        return self.folder / "selections"
+
+    def selection(self, name: str) -> Path:
+        """A saved selection's rows (the name is checked by projector.data.selections)."""
+        return self.selections / f"{name}.npy"
 
     def graph(self, metric: str, k: int) -> tuple[Path, Path]:
         """(indices, distances) of the cached kNN graph with k neighbours."""

@@ -64,6 +64,62 @@ def nearest(store: Store, dataset_id: str, index: int, k: int, metric: str, exac
     return _exact(store, dataset_id, X, index, k, metric), True
 
 
+MAX_QUERY_VECTORS = 1000
+MAX_VECTOR_K = 1000
+SCORE_BLOCK = 1 << 22  # float32 scores held at once by a vector query (16 MiB)
+
+
+def nearest_to_vectors(store: Store, dataset_id: str, queries: np.ndarray, k: int, metric: str) -> list[list[tuple[int, float]]]:
+    """For each query vector (m × dim float32, finite), its k nearest rows as (row, distance), nearest first.
+
+    An exact scan in row blocks (memory stays bounded); distances in float64 as for `nearest`.
+    The query is any vector, so no row is left out.
+    """
+    if metric not in METRICS:
+        raise InvalidParameter(f"`metric` must be one of {list(METRICS)}, got {metric!r}")
+    X = store.tensor(dataset_id)
+    n = X.shape[0]
+    if not 1 <= k <= min(n, MAX_VECTOR_K):
+        raise InvalidParameter(f"`k` must be between 1 and {min(n, MAX_VECTOR_K)}, got {k}")
+    Q = np.asarray(queries, dtype=np.float64)
+    if metric == "cosine":
+        base = store.derived(dataset_id, "unit", lambda dest: _build_unit(X, dest))
+        Q = Q / np.linalg.norm(Q, axis=1, keepdims=True)
+    else:
+        base = X
+        sq = store.derived(dataset_id, "sqnorm", lambda dest: _build_sq_norms(X, dest))
+    Q32 = Q.astype(np.float32)
+    m = Q.shape[0]
+    wanted = min(n, k + RERANK_MARGIN)
+    best_keys = np.full((m, 0), np.inf, dtype=np.float32)
+    best_rows = np.zeros((m, 0), dtype=np.int64)
+    block = max(1024, SCORE_BLOCK // max(m, 1))
+    for start in range(0, n, block):
+        products = Q32 @ np.asarray(base[start : start + block]).T  # m × rows
+        keys = -products if metric == "cosine" else sq[start : start + block][None, :] - 2.0 * products
+        keys, rows = _smallest(keys, np.broadcast_to(np.arange(start, start + keys.shape[1]), keys.shape), wanted)
+        best_keys, best_rows = _smallest(np.hstack([best_keys, keys]), np.hstack([best_rows, rows]), wanted)
+    results = []
+    for query, candidates in zip(Q, best_rows):
+        candidates = np.sort(candidates)
+        vectors = np.asarray(base[candidates], dtype=np.float64)
+        if metric == "cosine":
+            distances = np.maximum(1.0 - vectors @ query, 0.0)  # rounding can dip below 0 for a query equal to a row
+        else:
+            distances = np.sqrt(np.maximum(np.square(vectors - query).sum(axis=1), 0.0))
+        order = np.lexsort((candidates, distances))[:k]
+        results.append([(int(candidates[i]), float(distances[i])) for i in order])
+    return results
+
+
+def _smallest(keys: np.ndarray, rows: np.ndarray, wanted: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per query (row of `keys`), the `wanted` smallest keys and their rows, unordered."""
+    if keys.shape[1] <= wanted:
+        return keys, rows
+    keep = np.argpartition(keys, wanted - 1, axis=1)[:, :wanted]
+    return np.take_along_axis(keys, keep, axis=1), np.take_along_axis(rows, keep, axis=1)
+
+
 def _exact(store: Store, dataset_id: str, X: np.ndarray, index: int, k: int, metric: str) -> list[tuple[int, float]]:
     n = X.shape[0]
     if metric == "cosine":

@@ -22,7 +22,7 @@ import orjson
 
 from projector.data.atomic import atomic_path, move_into
 from projector.data.layout import DataDir, DatasetFiles, check_id
-from projector.data.metadata import Metadata, read_metadata_json
+from projector.data.metadata import Metadata, column_types, read_metadata_json, write_metadata_json
 from projector.errors import NotFound
 
 ACTIVE_STATUSES = ("queued", "running")
@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS datasets (
     column_types TEXT NOT NULL,
     source TEXT NOT NULL,
     created TEXT NOT NULL,
-    sprite_dim TEXT
+    sprite_dim TEXT,
+    parent TEXT
 );
 CREATE TABLE IF NOT EXISTS projections (
     id TEXT PRIMARY KEY,
@@ -83,6 +84,8 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        if "parent" not in {row["name"] for row in self._query("PRAGMA table_info(datasets)")}:
+            self._execute("ALTER TABLE datasets ADD COLUMN parent TEXT")  # a data dir from before subsets
         self._tensors: dict[str, np.ndarray] = {}
         self._metadata: OrderedDict[str, Metadata] = OrderedDict()
         self._derived_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -148,16 +151,17 @@ class Store:
         source: str,
         sprite_dim: tuple[int, int] | None = None,
         dataset_id: str | None = None,
+        parent: str | None = None,
     ) -> dict[str, Any]:
         """Move a fully written staging folder into place, then list it in the catalog."""
         dataset_id = dataset_id or new_id()
         move_into(staging.folder, self.dir.dataset(dataset_id).folder)
         self._execute(
-            "INSERT INTO datasets (id, name, n, dim, columns, column_types, source, created, sprite_dim)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO datasets (id, name, n, dim, columns, column_types, source, created, sprite_dim, parent)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 dataset_id, name, n, dim, orjson.dumps(columns).decode(), orjson.dumps(column_types).decode(),
-                source, utc_now(), f"{sprite_dim[0]},{sprite_dim[1]}" if sprite_dim else None,
+                source, utc_now(), f"{sprite_dim[0]},{sprite_dim[1]}" if sprite_dim else None, parent,
             ),
         )  # fmt: skip
         return self.get_dataset(dataset_id)
@@ -177,6 +181,7 @@ class Store:
             "source": row["source"],
             "created": row["created"],
             "sprite": sprite,
+            "parent": row["parent"],
             **(self._logdir_info(row["id"]) if row["source"] == "logdir" else {}),
         }
 
@@ -293,6 +298,32 @@ class Store:
             self._metadata[dataset_id] = metadata
             while len(self._metadata) > 4:
                 self._metadata.popitem(last=False)
+        return metadata
+
+    def edit_metadata(
+        self, dataset_id: str, change: Callable[[Metadata], tuple[Metadata, list[str]]], kinds: dict[str, str] | None = None
+    ) -> Metadata:
+        """Replace a dataset's metadata with `change(current)` = (new metadata, names of the columns it changed).
+
+        One edit at a time per dataset: the file is replaced atomically, then the catalog's column
+        list and the changed columns' types (inferred, or as given in `kinds`, e.g. cluster ids: categorical).
+        """
+        dataset = self.get_dataset(dataset_id)
+        with self._lock:
+            lock = self._derived_locks.setdefault((dataset_id, "metadata"), threading.Lock())
+        with lock:
+            metadata, changed = change(self.metadata(dataset_id))
+            write_metadata_json(metadata, self.metadata_path(dataset_id))
+            types = {name: kind for name, kind in dataset["column_types"].items() if name in metadata.columns}
+            for name in changed:
+                inferred = (kinds or {}).get(name) or column_types(Metadata([name], [[v] for v in metadata.column(name)]))[name]
+                types[name] = inferred
+            self._execute(
+                "UPDATE datasets SET columns = ?, column_types = ? WHERE id = ?",
+                (orjson.dumps(metadata.columns).decode(), orjson.dumps(types).decode(), dataset_id),
+            )
+            with self._lock:
+                self._metadata[dataset_id] = metadata
         return metadata
 
     def sprite_path(self, dataset_id: str) -> Path | None:

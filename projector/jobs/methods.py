@@ -12,14 +12,17 @@ from typing import Any
 
 import numpy as np
 
+from projector.data.search import compile_pattern
 from projector.errors import InvalidParameter
 from reducers.knn import METRICS
+
+MAX_TEXT_PARAM = 1000
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # "int", "float", "choice", "int_list", "float_or_auto", "projection_id"
+    kind: str  # "int", "float", "choice", "int_list", "float_or_auto", "projection_id", "text", "regex"
     default: Any
     minimum: float | None = None
     maximum: float | None = None
@@ -35,6 +38,15 @@ class Param:
                 raise fail(f"must be one of {list(self.choices)}")
             return value
         if self.kind == "float_or_auto" and value == "auto":
+            return value
+        if self.kind in ("text", "regex"):
+            if not isinstance(value, str) or len(value) > MAX_TEXT_PARAM:
+                raise fail(f"must be text of at most {MAX_TEXT_PARAM} characters")
+            if self.kind == "regex" and value:
+                try:
+                    compile_pattern(value)
+                except InvalidParameter as exc:
+                    raise fail(f"must be a valid regular expression ({exc.detail})") from None
             return value
         if self.kind == "projection_id":
             if value is None or value == "":
@@ -87,6 +99,7 @@ class Method:
     name: str
     title: str
     params: tuple[Param, ...]
+    dims: tuple[int, ...] = (2, 3)
 
     def normalize(self, dims: int, params: dict[str, Any], n: int, dim: int) -> dict[str, Any]:
         known = {p.name: p for p in self.params}
@@ -121,6 +134,20 @@ def _check_tsne(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str
         )
     if values["exaggeration_iter"] >= values["n_iter"]:
         raise InvalidParameter("parameter `exaggeration_iter` must be smaller than `n_iter`")
+    return values
+
+
+# -- custom axes (TensorBoard's custom projection) ---------------------------------------------------
+
+CUSTOM_QUERIES = ("x_left", "x_right", "y_down", "y_up")
+
+
+def _check_custom(values: dict[str, Any], dims: int, n: int, dim: int) -> dict[str, Any]:
+    if dims != 2:
+        raise InvalidParameter(f"the custom projection has two axes (x and y): ask for dims 2, got {dims}")
+    missing = [name for name in CUSTOM_QUERIES if not values[name]]
+    if missing:
+        raise InvalidParameter(f"the custom projection needs a regular expression for each of {list(CUSTOM_QUERIES)}; missing {missing}")
     return values
 
 
@@ -223,11 +250,24 @@ METHODS: dict[str, Method] = {
             SEED,
         ),
     ),
+    "custom": Method(
+        "custom",
+        "Custom axes",
+        (
+            Param("column", "text", "", doc="metadata column the queries search (default: every column)"),
+            Param("x_left", "regex", "", doc="rows matching this are the x axis's left end (their centroid)"),
+            Param("x_right", "regex", "", doc="... and these its right end"),
+            Param("y_down", "regex", "", doc="rows matching this are the y axis's bottom end"),
+            Param("y_up", "regex", "", doc="... and these its top end"),
+        ),
+        dims=(2,),
+    ),
 }
 CHECKS: dict[str, Callable[[dict[str, Any], int, int, int], dict[str, Any]]] = {
     "pca": _check_pca,
     "tsne": _check_tsne,
     "umap": _check_umap,
+    "custom": _check_custom,
 }
 
 
@@ -252,7 +292,7 @@ def describe_methods() -> dict[str, Any]:
         name: {
             "title": m.title,
             "available": True,
-            "dims": [2, 3],
+            "dims": list(m.dims),
             "params": {p.name: p.describe() for p in m.params},
         }
         for name, m in METHODS.items()

@@ -10,6 +10,8 @@ import numpy as np
 from projector.data.atomic import atomic_write
 from projector.data.graphs import load_graph
 from projector.data.layout import DataDir
+from projector.data.metadata import read_metadata_json
+from projector.jobs.cluster_run import run_clusters
 from projector.jobs.executors.base import JobSpec
 from projector.jobs.graphs import GraphSource
 from projector.jobs.runners import RUNNERS, Reporter
@@ -19,13 +21,19 @@ QUALITY_K = 10
 QUALITY_SAMPLE = 5000
 QUALITY_FLOOR = 1000
 QUALITY_WORK = 2e10  # sample × n × dim budget: large datasets are scored on a smaller sample
+# Jobs that are not projections: they write their own result file and have no quality score.
+TASKS = {"clusters": run_clusters}
+METADATA_METHODS = ("custom",)  # methods that read the dataset's metadata
 
 
 def execute(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
     """Project the dataset's tensor and write the coordinates atomically to the projection's file.
 
     Returns the method's extra results (explained variance, KL divergence, the kNN graph used…).
+    Tasks (TASKS, e.g. clusters) run instead and return their result.
     """
+    if spec.method in TASKS:
+        return TASKS[spec.method](spec, reporter)
     data = DataDir(Path(spec.data_dir))
     files = data.dataset(spec.dataset)
     X = np.load(files.tensor, mmap_mode="r")
@@ -33,6 +41,8 @@ def execute(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
     graphs = GraphSource(files, X, random_state=int(params.get("random_state", 0)))
     if params.get("init_from"):
         params = {**params, "init_array": np.load(data.coords(params["init_from"]))}
+    if spec.method in METADATA_METHODS:
+        params = {**params, "metadata": read_metadata_json(files.metadata)}
     coords, extras = RUNNERS[spec.method](X, spec.dims, params, reporter, graphs)
     coords = np.ascontiguousarray(coords, dtype="<f4")
     if coords.shape != (X.shape[0], spec.dims) or not np.isfinite(coords).all():
@@ -48,7 +58,10 @@ def measure_quality(spec: JobSpec) -> dict[str, Any]:
     """How faithful a layout is: 10-NN preservation and trustworthiness on a sample of points.
 
     Uses the dataset's cached kNN graph for the input-space neighbours when there is one.
+    A task (not a layout) has no score: {}.
     """
+    if spec.method in TASKS:
+        return {}
     data = DataDir(Path(spec.data_dir))
     files = data.dataset(spec.dataset)
     metric = str(spec.params.get("metric", "euclidean"))

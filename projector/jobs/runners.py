@@ -7,7 +7,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from projector.data.search import search
+from projector.errors import InvalidParameter
 from reducers import PCA, TSNE, UMAP
+from reducers.custom import custom_axes
 
 PCA_REPORTED = 10  # components whose explained variance the page can show
 
@@ -84,4 +87,25 @@ def _run_umap(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Report
     return umap.fit_transform(X), {}
 
 
-RUNNERS: dict[str, Runner] = {"pca": _run_pca, "tsne": _run_tsne, "umap": _run_umap}
+CUSTOM_SEARCH_SECONDS = 60.0  # a job may search longer than a request
+
+
+def _run_custom(X: np.ndarray, dims: int, params: dict[str, Any], reporter: Reporter, graphs: Graphs) -> Result:
+    """TensorBoard's custom projection: the rows each query finds (metadata search) set the two axes' ends."""
+    metadata, column = params["metadata"], params["column"] or None
+    groups = {}
+    for step, name in enumerate(("x_left", "x_right", "y_down", "y_up")):
+        count, rows = search(metadata, params[name], column, X.shape[0], budget=CUSTOM_SEARCH_SECONDS)
+        if count == 0:
+            where = f"column {column!r}" if column else "any column"
+            raise InvalidParameter(f"parameter `{name}`: the pattern {params[name]!r} matches no row in {where}", code="no_match")
+        groups[name] = np.asarray(rows, dtype=np.int64)
+        reporter.progress(0.2 * (step + 1))
+    try:
+        coords = custom_axes(X, groups["x_left"], groups["x_right"], groups["y_down"], groups["y_up"])
+    except ValueError as exc:
+        raise InvalidParameter(str(exc)) from None
+    return coords, {"matches": {name: len(rows) for name, rows in groups.items()}}
+
+
+RUNNERS: dict[str, Runner] = {"pca": _run_pca, "tsne": _run_tsne, "umap": _run_umap, "custom": _run_custom}

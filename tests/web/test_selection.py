@@ -146,7 +146,7 @@ def test_lasso_in_2d_then_isolate_as_a_new_dataset(probe, server):
     assert len(inside) > 50
     _assert_same(found, inside, near)
     timing = _selection(probe, "timing")
-    print(f"lasso over {timing['points']} points: {timing['totalMs']:.1f} ms (worker {timing['workerMs']:.1f} ms)")
+    print(f"lasso over {timing['points']} points: {timing['totalMs']:.1f} ms ({timing['path']} {timing['selectMs']:.1f} ms)")
     probe.screenshot("selection-lasso-2d")
 
     # Isolate: a new dataset of exactly these rows, opened and projected without pressing Run.

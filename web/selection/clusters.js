@@ -66,7 +66,9 @@ export function install(app, els) {
       const font = `600 ${px}px system-ui, sans-serif`;
       ctx.font = font;
       const w = ctx.measureText(text).width + 2 * PAD_X, hgt = px + 2 * PAD_Y;
-      items.push({ text, x: p.x, y: p.y, font, x0: p.x - w / 2, y0: p.y - hgt / 2, x1: p.x + w / 2, y1: p.y + hgt / 2 });
+      // A cluster at the edge of the view keeps its whole name on screen.
+      const cx = Math.min(Math.max(p.x, w / 2 + 2), width - w / 2 - 2), cy = Math.min(Math.max(p.y, hgt / 2 + 2), height - hgt / 2 - 2);
+      items.push({ text, x: cx, y: cy, font, x0: cx - w / 2, y0: cy - hgt / 2, x1: cx + w / 2, y1: cy + hgt / 2 });
     }
     const dark = scene.dark;
     ctx.textAlign = 'center';

@@ -34,7 +34,7 @@ export function install(app, els) {
   /** The selected rows, ascending. */
   let rows = new Uint32Array(0);
   /** The last selection drawn: times in ms, for the page's tests and benchmarks. */
-  const timing = { totalMs: 0, workerMs: 0, points: 0, found: 0 };
+  const timing = { totalMs: 0, selectMs: 0, showMs: 0, path: '', points: 0, found: 0 };
   /** The open dataset's tensor, once fetched for a centroid. @type {{id: string, data: Float32Array, dim: number} | null} */
   let tensor = null;
   /** A saved selection named in the page's link, opened with the first dataset. */
@@ -63,15 +63,20 @@ export function install(app, els) {
     if (!coords || !state.dataset) return;
     const gen = state.generation;
     const t0 = performance.now();
+    const width = scene.canvas.clientWidth, height = scene.canvas.clientHeight;
+    const index = scene.picker.index;
+    const current = index && index.version === scene.cameraVersion && index.width === width && index.height === height ? index : null;
     try {
       const res = await selector.select(coords, scene.dims, {
-        mvp: scene.mvp(), width: scene.canvas.clientWidth, height: scene.canvas.clientHeight, polygon,
+        mvp: scene.mvp(), width, height, polygon,
         // Hidden points (the view's Isolate) cannot be selected; the flags travel only then.
         ...(scene.isolated ? { flags: scene.flags, hiddenBit: FLAG_HIDDEN } : {}),
-      });
+      }, current);
       if (!live(gen) || coords !== scene.coords) return;
+      const t1 = performance.now();
       setRows(combine(rows, res.rows, how));
-      Object.assign(timing, { totalMs: performance.now() - t0, workerMs: res.workerMs, points: coords.length / scene.dims, found: res.rows.length });
+      const t2 = performance.now();
+      Object.assign(timing, { totalMs: t2 - t0, selectMs: res.ms, showMs: t2 - t1, path: res.path, points: coords.length / scene.dims, found: res.rows.length });
     } catch (error) {
       if (live(gen)) bus.emit('error', { title: 'Selection', error });
     }

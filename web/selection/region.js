@@ -1,7 +1,7 @@
-// Region selection math (lasso and box), pure so it runs in the selection Worker and headless:
-// project every point with the camera's matrix and keep those inside a screen-space polygon
-// (even-odd rule). Polygon edges are bucketed by pixel row first, so each point is tested
-// against the few edges crossing its row, not against the whole outline.
+// Region selection math (lasso and box), pure so it runs in the selection Worker and headless.
+// The outline is first rasterized at pixel resolution: each pixel is outside, inside, or on
+// the outline (an edge passes through it). A point then costs one lookup; only points in
+// outline pixels get the exact even-odd test, against the few edges crossing their pixel row.
 
 /**
  * @typedef {object} RegionQuery
@@ -12,42 +12,88 @@
  * @property {number} [hiddenBit]
  */
 
+const OUT = 0, IN = 1, EDGE = 2;
+
 /** A rectangle as a polygon. @param {number} x0 @param {number} y0 @param {number} x1 @param {number} y1 */
 export function boxPolygon(x0, y0, x1, y1) {
   return Float32Array.of(x0, y0, x1, y0, x1, y1, x0, y1);
 }
 
 /**
- * The polygon's edges grouped by the pixel rows they span, for crossing tests.
- * @param {Float32Array | number[]} poly @param {number} height
+ * The outline clipped to the canvas (what lies outside it is not on screen), rasterized.
+ * @param {Float32Array | number[]} polygon @param {number} width @param {number} height
  */
-function edgeRows(poly, height) {
+export function rasterize(polygon, width, height) {
+  const poly = Float32Array.from(polygon, (v, i) => Math.min(i % 2 ? height : width, Math.max(0, v)));
   const m = Math.floor(poly.length / 2);
-  let minY = Infinity, maxY = -Infinity;
-  for (let k = 0; k < m; k++) {
-    minY = Math.min(minY, poly[2 * k + 1]);
-    maxY = Math.max(maxY, poly[2 * k + 1]);
-  }
-  const row0 = Math.max(0, Math.floor(minY));
-  const rows = Math.max(0, Math.min(height, Math.floor(maxY) + 1) - row0);
-  const start = new Uint32Array(rows + 1);
-  /** @param {number} k @returns {[number, number]} rows spanned by edge k, clipped */
+  const W = Math.max(1, Math.ceil(width)), H = Math.max(1, Math.ceil(height));
+  const mask = new Uint8Array(W * H);
+  // Edges grouped by the pixel rows they span.
+  const start = new Uint32Array(H + 1);
+  /** @param {number} k @returns {[number, number]} */
   const span = (k) => {
     const ya = poly[2 * k + 1], yb = poly[2 * ((k + 1) % m) + 1];
-    return [Math.max(0, Math.floor(Math.min(ya, yb)) - row0), Math.min(rows - 1, Math.floor(Math.max(ya, yb)) - row0)];
+    return [Math.floor(Math.min(ya, yb)), Math.min(H - 1, Math.floor(Math.max(ya, yb)))];
   };
   for (let k = 0; k < m; k++) {
     const [a, b] = span(k);
     for (let r = a; r <= b; r++) start[r + 1]++;
   }
-  for (let r = 0; r < rows; r++) start[r + 1] += start[r];
-  const fill = start.slice(0, rows);
-  const edges = new Uint32Array(start[rows]);
+  for (let r = 0; r < H; r++) start[r + 1] += start[r];
+  const fill = start.slice(0, H);
+  const edges = new Uint32Array(start[H]);
   for (let k = 0; k < m; k++) {
     const [a, b] = span(k);
     for (let r = a; r <= b; r++) edges[fill[r]++] = k;
   }
-  return { row0, rows, start, edges, m };
+  const ras = { poly, m, W, H, mask, start, edges };
+  if (m < 3) return ras;
+  // Inside pixels: between pairs of crossings at each row's centre line.
+  const xs = [];
+  for (let r = 0; r < H; r++) {
+    const y = r + 0.5;
+    xs.length = 0;
+    for (let e = start[r]; e < start[r + 1]; e++) {
+      const k = 2 * edges[e], l = 2 * ((edges[e] + 1) % m);
+      const ya = poly[k + 1], yb = poly[l + 1];
+      if ((ya > y) !== (yb > y)) xs.push(poly[k] + ((y - ya) * (poly[l] - poly[k])) / (yb - ya));
+    }
+    xs.sort((a, b) => a - b);
+    for (let j = 0; j + 1 < xs.length; j += 2) {
+      // Pixels whose centre x + 0.5 lies in [xs[j], xs[j + 1]).
+      const c0 = Math.max(0, Math.ceil(xs[j] - 0.5)), c1 = Math.min(W, Math.ceil(xs[j + 1] - 0.5));
+      if (c1 > c0) mask.fill(IN, r * W + c0, r * W + c1);
+    }
+  }
+  // Outline pixels: per pixel row, the span of each edge clipped to that row.
+  for (let k = 0; k < m; k++) {
+    const l = (k + 1) % m;
+    const xa = poly[2 * k], ya = poly[2 * k + 1], xb = poly[2 * l], yb = poly[2 * l + 1];
+    const lo = Math.min(ya, yb), hi = Math.max(ya, yb);
+    for (let r = Math.floor(lo); r <= Math.min(H - 1, Math.floor(hi)); r++) {
+      let x0 = Math.min(xa, xb), x1 = Math.max(xa, xb);
+      if (ya !== yb) {
+        const u = xa + ((Math.max(lo, r) - ya) * (xb - xa)) / (yb - ya), v = xa + ((Math.min(hi, r + 1) - ya) * (xb - xa)) / (yb - ya);
+        x0 = Math.min(u, v);
+        x1 = Math.max(u, v);
+      }
+      mask.fill(EDGE, r * W + Math.max(0, Math.floor(x0)), r * W + Math.min(W - 1, Math.floor(x1)) + 1);
+    }
+  }
+  return ras;
+}
+
+/** The exact even-odd test, against the edges crossing y's pixel row. @param {ReturnType<typeof rasterize>} ras @param {number} x @param {number} y */
+function onOutline(ras, x, y) {
+  const py = Math.floor(y);
+  const { poly, start, edges, m } = ras;
+  let odd = false;
+  for (let e = start[py]; e < start[py + 1]; e++) {
+    const k = 2 * edges[e], l = 2 * ((edges[e] + 1) % m);
+    const ya = poly[k + 1], yb = poly[l + 1];
+    if ((ya > y) !== (yb > y) && x < poly[k] + ((y - ya) * (poly[l] - poly[k])) / (yb - ya)) odd = !odd;
+  }
+  return odd;
 }
 
 /**
@@ -57,22 +103,14 @@ function edgeRows(poly, height) {
  * @returns {Uint32Array}
  */
 export function selectInPolygon(coords, dims, q) {
-  const { width, height } = q;
-  // The canvas clips the outline: what lies outside it is not on screen.
-  const poly = Float32Array.from(q.polygon, (v, i) => Math.min(i % 2 ? height : width, Math.max(0, v)));
-  const m = Math.floor(poly.length / 2);
   const n = Math.floor(coords.length / dims);
-  if (m < 3 || !n) return new Uint32Array(0);
-  let minX = Infinity, maxX = -Infinity;
-  for (let k = 0; k < m; k++) {
-    minX = Math.min(minX, poly[2 * k]);
-    maxX = Math.max(maxX, poly[2 * k]);
-  }
-  const { row0, rows, start, edges } = edgeRows(poly, height);
+  const ras = rasterize(q.polygon, q.width, q.height);
+  if (ras.m < 3 || !n) return new Uint32Array(0);
   const flags = q.flags && q.flags.length === n ? q.flags : null;
   const hidden = q.hiddenBit ?? 0;
   const [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15] = q.mvp;
-  const hw = width / 2, hh = height / 2;
+  const hw = q.width / 2, hh = q.height / 2;
+  const { mask, W, H } = ras;
   const out = new Uint32Array(n);
   let count = 0;
   for (let i = 0; i < n; i++) {
@@ -83,20 +121,44 @@ export function selectInPolygon(coords, dims, q) {
     const cz = m2 * x + m6 * y + m10 * z + m14;
     if (cz < -w || cz > w) continue;
     const sx = ((m0 * x + m4 * y + m8 * z + m12) / w + 1) * hw;
-    if (!(sx >= minX && sx <= maxX)) continue;
     const sy = (1 - (m1 * x + m5 * y + m9 * z + m13) / w) * hh;
-    const r = Math.floor(sy) - row0;
-    if (!(r >= 0 && r < rows)) continue;
-    if (flags && flags[i] & hidden) continue;
-    let inside = false;
-    for (let e = start[r]; e < start[r + 1]; e++) {
-      const k = 2 * edges[e], l = 2 * ((edges[e] + 1) % m);
-      const ya = poly[k + 1], yb = poly[l + 1];
-      if ((ya > sy) !== (yb > sy) && sx < poly[k] + ((sy - ya) * (poly[l] - poly[k])) / (yb - ya)) inside = !inside;
-    }
-    if (inside) out[count++] = i;
+    if (!(sx >= 0 && sx < W && sy >= 0 && sy < H) || (flags && flags[i] & hidden)) continue;
+    const c = mask[Math.floor(sy) * W + Math.floor(sx)];
+    if (c === IN || (c === EDGE && onOutline(ras, sx, sy))) out[count++] = i;
   }
   return out.slice(0, count);
+}
+
+/**
+ * The same selection from a pick index (picking.js: every point on screen already projected
+ * for this camera), without projecting anything.
+ * @param {import('../picking.js').ScreenIndex} index @param {number} n points in the layout
+ * @param {RegionQuery} q its width and height must be the index's
+ * @returns {Uint32Array}
+ */
+export function selectFromIndex(index, n, q) {
+  const ras = rasterize(q.polygon, index.width, index.height);
+  if (ras.m < 3 || !n) return new Uint32Array(0);
+  const { ids, sx, sy } = index;
+  const { mask, W, H } = ras;
+  const flags = q.flags && q.flags.length === n ? q.flags : null;
+  const hidden = q.hiddenBit ?? 0;
+  const mark = new Uint8Array(n);
+  let count = 0;
+  for (let k = 0; k < ids.length; k++) {
+    const x = sx[k], y = sy[k];
+    if (!(x >= 0 && x < W && y >= 0 && y < H)) continue;
+    const c = mask[Math.floor(y) * W + Math.floor(x)];
+    if (c === OUT || (c === EDGE && !onOutline(ras, x, y))) continue;
+    const id = ids[k];
+    if (flags && flags[id] & hidden) continue;
+    mark[id] = 1;
+    count++;
+  }
+  // Ascending rows: the index is grouped by screen cell, not by row.
+  const out = new Uint32Array(count);
+  for (let i = 0, k = 0; k < count; i++) if (mark[i]) out[k++] = i;
+  return out;
 }
 
 /**

@@ -1,11 +1,16 @@
-// Main-thread handle on the selection Worker. The Worker receives the coordinates once per
-// layout (a copy, on the first selection drawn on it), then each query is a small message:
-// the camera matrix, the outline and, when some points are hidden, their flags.
+// Finds the rows inside an outline. When the scene's pick index is current (every point on
+// screen already projected for this camera, picking.js) the rows are read from it at once, a
+// lookup per point; otherwise the selection Worker projects the points. The Worker receives the
+// coordinates once per layout (a copy, on the first selection that needs it), then each query
+// is a small message: the camera matrix, the outline and, when some points are hidden, flags.
+
+import { selectFromIndex } from './region.js';
 
 /**
  * @typedef {object} SelectResult
  * @property {Uint32Array} rows ascending
- * @property {number} workerMs time spent selecting in the Worker
+ * @property {number} ms time spent selecting (in the Worker, or reading the pick index)
+ * @property {'index' | 'worker'} path
  */
 
 export class RegionSelector {
@@ -23,7 +28,7 @@ export class RegionSelector {
       if (!pending) return;
       this._pending.delete(id);
       if (error) pending.reject(new Error(error));
-      else pending.resolve({ rows, workerMs: ms });
+      else pending.resolve({ rows, ms, path: 'worker' });
     };
     this._worker.onerror = (event) => {
       const err = new Error(`selection worker failed: ${event.message}`);
@@ -36,9 +41,15 @@ export class RegionSelector {
    * Rows inside the outline, as the points are drawn now.
    * @param {Float32Array} coords @param {number} dims
    * @param {import('./region.js').RegionQuery} query
+   * @param {import('../picking.js').ScreenIndex | null} index the scene's pick index, when built for this camera and size
    * @returns {Promise<SelectResult>}
    */
-  select(coords, dims, query) {
+  async select(coords, dims, query, index) {
+    if (index) {
+      const t0 = performance.now();
+      const rows = selectFromIndex(index, coords.length / dims, query);
+      return { rows, ms: performance.now() - t0, path: 'index' };
+    }
     if (coords !== this._sent) {
       this._sent = coords;
       this._version++;

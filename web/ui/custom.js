@@ -25,7 +25,7 @@ export class CustomPanel {
     }
     this.run = /** @type {HTMLButtonElement} */ (h('button', { id: 'custom-run', class: 'primary', onclick: () => this._run() }, 'Run custom'));
     this.note = h('div', { class: 'muted small', id: 'custom-note' });
-    const field = (/** @type {string} */ name, /** @type {string} */ label) => h('label', { class: 'row', for: `custom-${name}` }, label, this.queries[name]);
+    const field = (/** @type {string} */ name, /** @type {string} */ label) => h('div', { class: 'row' }, h('label', { for: `custom-${name}` }, label), this.queries[name]);
     root.append(
       h('details', { id: 'custom-details' },
         h('summary', null, h('h2', { class: 'inline' }, 'Custom axes')),

@@ -54,6 +54,8 @@ export function paramField(name, spec, n) {
   if (spec.type === 'choice') {
     input = h('select', { id, 'data-name': name });
     setOptions(/** @type {HTMLSelectElement} */ (input), (spec.choices ?? []).map((c) => ({ value: c, label: c })), String(value));
+  } else if (spec.type === 'text' || spec.type === 'regex') {
+    input = h('input', { id, 'data-name': name, type: 'text', value: String(value ?? ''), autocomplete: 'off', spellcheck: false });
   } else if (spec.type === 'float_or_auto') {
     input = h('input', { id, 'data-name': name, type: 'text', value: String(value ?? 'auto'), inputmode: 'decimal' });
   } else {
@@ -81,7 +83,7 @@ export function readParams(root, specs) {
     const spec = specs[name] ?? {};
     const raw = el.value.trim();
     if (raw === '' || raw === String(spec.default)) continue;
-    if (spec.type === 'choice' || (spec.type === 'float_or_auto' && raw === 'auto')) params[name] = raw;
+    if (spec.type === 'choice' || spec.type === 'text' || spec.type === 'regex' || (spec.type === 'float_or_auto' && raw === 'auto')) params[name] = raw;
     else if (spec.type === 'int') params[name] = Math.round(Number(raw));
     else params[name] = Number(raw);
   }
