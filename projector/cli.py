@@ -143,7 +143,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     app = create_app(settings)
     if settings.scheduler:  # reach the cluster and check its workers now: a problem is one line and exit status 2
-        cluster = DaskExecutor(settings.scheduler, settings.data_dir)
+        try:
+            cluster = DaskExecutor(settings.scheduler, settings.data_dir, warm_up=settings.warm_up)
+        except ProjectorError:
+            sock.close()
+            raise
         app = create_app(settings, executor=lambda _settings: cluster)
     config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_keep_alive=5)
     AnnouncingServer(config).run(sockets=[sock])

@@ -43,7 +43,9 @@ def local_executor(settings: Settings) -> Executor:
 
 def default_executor(settings: Settings) -> Executor:
     """The workers of the Dask cluster at `settings.scheduler` if there is one, else local processes."""
-    return DaskExecutor(settings.scheduler, settings.data_dir) if settings.scheduler else local_executor(settings)
+    if settings.scheduler:
+        return DaskExecutor(settings.scheduler, settings.data_dir, warm_up=settings.warm_up)
+    return local_executor(settings)
 
 
 def create_app(settings: Settings, executor: ExecutorFactory = default_executor) -> Starlette:

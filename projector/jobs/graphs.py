@@ -2,6 +2,8 @@
 
 It is built once with GRAPH_K neighbours (enough for t-SNE at perplexity 30) or more when a
 request needs more; the cache itself (file names, reading a prefix of columns) is projector.data.graphs.
+Large graphs are built in row blocks (projector.jobs.graph_blocks): in this process by default, as
+cluster tasks in a job process that a Dask worker started (it sets `use_block_runner`).
 """
 
 from __future__ import annotations
@@ -11,11 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from projector.data.graphs import load_graph, save_graph
+from projector.data.graphs import load_graph
 from projector.data.layout import DatasetFiles
-from reducers.knn import KNNGraph, knn_graph
+from projector.jobs.graph_blocks import BlockRunner, build_graph_cache, run_blocks_here
+from reducers.knn import KNNGraph
 
 GRAPH_K = 90
+_run_blocks: BlockRunner = run_blocks_here
+
+
+def use_block_runner(runner: BlockRunner) -> None:
+    """Where this process runs the blocks of the graphs it builds (set once, by a job process's entry)."""
+    global _run_blocks
+    _run_blocks = runner
 
 
 class GraphSource:
@@ -34,7 +44,7 @@ class GraphSource:
         graph = load_graph(self.files, metric, k)
         reused = graph is not None
         if graph is None:
-            save_graph(self.files, knn_graph(self.X, min(n - 1, max(k, GRAPH_K)), metric=metric, random_state=self.random_state))
+            build_graph_cache(self.files, self.X, min(n - 1, max(k, GRAPH_K)), metric, self.random_state, _run_blocks)
             graph = load_graph(self.files, metric, k)
             assert graph is not None
         self.used = {"metric": metric, "k": k, "reused": reused, "seconds": round(time.perf_counter() - started, 3)}

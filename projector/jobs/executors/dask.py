@@ -31,7 +31,7 @@ from projector.data.atomic import atomic_write
 from projector.data.layout import DataDir
 from projector.errors import ProjectorError
 from projector.jobs.executors.base import Emit, Executor, JobSpec, Message
-from projector.jobs.executors.dask_worker import cancel_on_worker, check_data_dir, run_job_task
+from projector.jobs.executors.dask_worker import cancel_on_worker, check_data_dir, run_job_task, warm_up_worker
 
 logger = logging.getLogger("projector")
 
@@ -41,6 +41,7 @@ WATCH_SECONDS = 1.0  # how often the connection and the workers are looked at
 LOST_GRACE = 30.0  # seconds a started job may wait for any worker to be back before it fails
 FINISHED = "finished"  # inbox marker: the job's task is over (done, failed, cancelled or lost)
 WORKER_LOST = "a worker was lost: every Dask worker that ran this projection died ({detail}); see the workers' logs"
+UNREACHABLE = "the Dask scheduler at {address} is unreachable; request the projection again once it is back"
 NO_WORKER = "a worker was lost: the Dask worker running this projection died and no worker was left for {grace:.0f} s"
 
 
@@ -70,9 +71,10 @@ class DaskExecutor(Executor):
         address: the scheduler, e.g. ``tcp://10.0.0.5:8786``.
         data_dir: the data dir, which every worker sees at this same path.
         connect_timeout: seconds to reach the scheduler before giving up (ClusterError); CONNECT_SECONDS by default.
+        warm_up: have every worker start its job-process server and fill Numba's cache now.
     """
 
-    def __init__(self, address: str, data_dir: Path, connect_timeout: float | None = None) -> None:
+    def __init__(self, address: str, data_dir: Path, connect_timeout: float | None = None, warm_up: bool = False) -> None:
         import distributed
 
         self._distributed = distributed
@@ -95,8 +97,11 @@ class DaskExecutor(Executor):
             threading.Thread(target=self._dispatch, name="projector-dask-relay", daemon=True),
             threading.Thread(target=self._watch, name="projector-dask-watch", daemon=True),
         ]
+        self._warm_up = warm_up
         for thread in self._threads:
             thread.start()
+        if warm_up:
+            self._background(self._warm_up_workers, self._client)
 
     # -- the executor seam --------------------------------------------------------------------
 
@@ -108,10 +113,10 @@ class DaskExecutor(Executor):
         client = self._live_client()
         try:
             if client is None:
-                raise OSError("not connected")
+                raise ConnectionError("not connected")
             future = client.submit(run_job_task, spec, key, self.topic, key=key, pure=False)
-        except Exception as exc:
-            self._inbox.put((key, ("error", f"the Dask scheduler at {self.address} is unreachable ({exc}); request the projection again")))
+        except Exception:
+            self._inbox.put((key, ("error", UNREACHABLE.format(address=self.address))))
             self._inbox.put((key, (FINISHED,)))
             return
         with self._lock:
@@ -184,6 +189,12 @@ class DaskExecutor(Executor):
     def _background(self, function: Callable[..., None], *args: Any) -> None:
         threading.Thread(target=function, args=args, name="projector-dask-cancel", daemon=True).start()
 
+    def _warm_up_workers(self, client: Any) -> None:
+        try:
+            client.run(warm_up_worker, on_error="ignore")
+        except Exception:
+            logger.debug("warming the Dask workers up failed", exc_info=True)
+
     def _watch(self) -> None:
         """Reconnect when the scheduler is back; fail started jobs that no worker is left to run."""
         while not self._stopping.wait(WATCH_SECONDS):
@@ -203,6 +214,8 @@ class DaskExecutor(Executor):
             self._client = fresh
             logger.warning("reconnected to the Dask scheduler at %s", self.address)
             self._background(_check_quietly, fresh, self.data)
+            if self._warm_up:
+                self._background(self._warm_up_workers, fresh)
         elif client.status == "running" and client.scheduler_comm is not self._comm:
             self._subscribe(client)  # it reconnected by itself; the scheduler forgot our topic
 

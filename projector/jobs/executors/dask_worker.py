@@ -6,6 +6,10 @@ scheduler events, and kills the child when the server cancels the job (`cancel_o
 broadcast to every worker) or the worker is closing. Live frames travel through the shared data
 dir, so only small messages pass through the scheduler.
 
+A kNN graph of more than one block is fanned out by the job's process (`ClusterBlocks`): one task
+per block, each again in a child process that a cancel kills. The job task leaves its worker
+thread (secede) while the job process waits for them, so that a one-thread worker runs blocks too.
+
 Every child process watches the worker and exits when it dies, so a killed worker leaves no work
 running. That is also why children may be started from a nanny's worker, a daemonic process that
 multiprocessing otherwise forbids to have children (so that none outlive it).
@@ -19,23 +23,28 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from projector.data.atomic import temp_name
 from projector.data.layout import DataDir
+from projector.jobs import graphs
 from projector.jobs import worker as job_worker
-from projector.jobs.executors.base import JobSpec, Message
-from projector.jobs.executors.local import LocalExecutor
+from projector.jobs.executors.base import Emit, JobSpec, Message
+from projector.jobs.executors.local import LocalExecutor, process_context
+from projector.jobs.graph_blocks import Rows, build_block_file, read_block_file
+from reducers.knn_blocks import GraphPlan
 
 POLL_SECONDS = 0.1  # how often a task looks at its cancel flag
 WATCH_SECONDS = 0.2  # how often a child process looks for its worker
@@ -43,6 +52,9 @@ CLOSING = ("closing", "closed", "failed")  # worker states in which a task's chi
 GRAPH_BLOCKS = "graph-blocks"  # private message of a job process: (GRAPH_BLOCKS, waiting for block tasks?)
 FRAME_INTERVAL = 0.05  # seconds between frames at least, as for local jobs...
 FRAME_WRITE_SHARE = 5.0  # ...and at least this many times the last frame's write time (large layouts)
+BLOCK_PRIORITY = 10  # graph blocks before jobs that have not started: a started job waits for them
+BLOCK_RETRIES = 1
+CONNECT_SECONDS = 10.0
 FLAGS_KEPT = 4096
 
 _flags: OrderedDict[str, threading.Event] = OrderedDict()
@@ -72,6 +84,29 @@ def check_data_dir(probe: str, token: str) -> str | None:
     except OSError as exc:
         return f"{exc.strerror or exc}: {probe}"
     return None if found == token else f"{probe} holds another server's token"
+
+
+_warming: list[LocalExecutor] = []  # kept while its warm-up process runs
+_warm_lock = threading.Lock()
+
+
+def warm_up_worker() -> None:
+    """Start this worker's job-process server and fill the kernels' disk cache in the background,
+    once (the server runs it on every worker at start-up, as the local executor warms up its own)."""
+    global _warm_started
+    with _warm_lock:
+        if _warm_started:
+            return
+        _warm_started = True
+    threading.Thread(target=_warm_up, name="projector-warm-up", daemon=True).start()
+
+
+_warm_started = False
+
+
+def _warm_up() -> None:
+    _allow_children()
+    _warming.append(LocalExecutor(1, warm_up=True))
 
 
 def _allow_children() -> None:
@@ -181,8 +216,9 @@ class Relay:
 
 
 def job_entry(context: JobContext, conn: Connection, spec: JobSpec) -> None:
-    """A job process on a worker: the local job entry, watching its worker."""
+    """A job process on a worker: the local job entry, watching its worker, with graph blocks run as cluster tasks."""
     watch_worker(context.worker_pid)
+    graphs.use_block_runner(ClusterBlocks(context, DataDir(Path(spec.data_dir)), conn.send))
     job_worker.main(conn, spec)
 
 
@@ -207,3 +243,71 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# -- kNN graph blocks -----------------------------------------------------------------------------
+
+
+class ClusterBlocks:
+    """A job process's block runner (projector.jobs.graph_blocks.BlockRunner): one cluster task per block."""
+
+    def __init__(self, context: JobContext, data: DataDir, send: Emit) -> None:
+        self.context = context
+        self.data = data
+        self.send = send
+
+    def __call__(self, X: np.ndarray, tensor: Path, plan: GraphPlan) -> Iterator[Rows]:
+        import distributed
+
+        key = self.context.key
+        work = self.data.graph_work(key)
+        work.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            plan.save(work.plan)
+            blocks = plan.blocks
+            count = len(blocks)
+            self.send((GRAPH_BLOCKS, True))
+            try:
+                with distributed.Client(self.context.scheduler, timeout=CONNECT_SECONDS, set_as_default=False) as client:
+                    futures = client.map(
+                        block_task, [key] * count, [str(tensor)] * count, [str(work.plan)] * count,
+                        [start for start, _ in blocks], [stop for _, stop in blocks], [str(work.block(i)) for i in range(count)],
+                        key=[f"projector-graph-{key}-{i}" for i in range(count)], pure=False, retries=BLOCK_RETRIES, priority=BLOCK_PRIORITY,
+                    )  # fmt: skip
+                    for future in distributed.as_completed(futures, loop=client.loop):
+                        yield read_block_file(Path(future.result()))
+            finally:
+                self.send((GRAPH_BLOCKS, False))
+        finally:
+            shutil.rmtree(work.folder, ignore_errors=True)
+
+
+def block_task(key: str, tensor: str, plan: str, start: int, stop: int, out: str) -> str:
+    """The task of one graph block of job `key`: the block in a child process, killed if the job is cancelled."""
+    import distributed
+
+    worker = distributed.get_worker()
+    _allow_children()
+    flag = cancel_flag(key)
+    args = (os.getpid(), tensor, plan, start, stop, out)
+    process = process_context().Process(target=block_entry, args=args, name="projector-graph-block", daemon=True)
+    process.start()
+    finished = threading.Event()
+    _stop_when_cancelled(worker, flag, finished, process.kill)
+    try:
+        process.join()
+    finally:
+        finished.set()
+        if process.is_alive():
+            process.kill()
+            process.join()
+    if flag.is_set():
+        raise RuntimeError(f"graph block {start}:{stop} stopped: its job was cancelled")
+    if process.exitcode != 0:
+        raise RuntimeError(f"graph block {start}:{stop} failed in its process (exit code {process.exitcode}); see the worker's log")
+    return out
+
+
+def block_entry(worker_pid: int, tensor: str, plan: str, start: int, stop: int, out: str) -> None:
+    watch_worker(worker_pid)
+    build_block_file(tensor, plan, start, stop, out)

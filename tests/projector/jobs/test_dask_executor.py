@@ -26,7 +26,11 @@ from tests.conftest import npy_bytes, wait_done
 distributed = pytest.importorskip("distributed")
 
 from projector import cli  # noqa: E402
+from projector.data.layout import DataDir  # noqa: E402
 from projector.jobs.executors import dask as dask_executor  # noqa: E402
+from projector.jobs.executors.dask_worker import GRAPH_BLOCKS, ClusterBlocks, JobContext  # noqa: E402
+from projector.jobs.graph_blocks import run_blocks_here, write_graph  # noqa: E402
+from reducers.knn_blocks import plan_graph  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 TSNE = {"perplexity": 10.0, "n_iter": 300, "exaggeration_iter": 100}
@@ -161,6 +165,34 @@ def test_cancel_kills_the_job_process_on_its_worker(api: TestClient, probe: Any)
     assert wait_for(lambda: all(gone(child) for child in children), timeout=2.0), "the job's process still runs 2 s after the cancel"
     assert wait_for(lambda: probe.run(lambda dask_worker: dask_worker.state.executing_count, workers=[worker])[worker] == 0, 2.0)
     print(f"cancel → job process gone in {time.monotonic() - cancelled:.2f} s")
+
+
+def test_graph_blocks_run_as_cluster_tasks_and_equal_the_local_graph(cluster: Any, tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    X = (rng.normal(size=(12, 8)) * 4)[rng.integers(0, 12, 3000)] + rng.normal(size=(3000, 8))
+    data = DataDir(tmp_path)
+    files = data.dataset("blocks")
+    files.folder.mkdir(parents=True)
+    np.save(files.tensor, X.astype(np.float32))
+    X = np.load(files.tensor, mmap_mode="r")
+    plan = plan_graph(X, 15, max_block_rows=1024)
+    assert len(plan.blocks) > 2
+    sent: list[tuple[Any, ...]] = []
+    key = "projector-job-blocks-0001"
+    write_graph(
+        files,
+        "euclidean",
+        15,
+        len(X),
+        ClusterBlocks(JobContext(os.getpid(), cluster.scheduler_address, key), data, sent.append)(X, files.tensor, plan),
+    )
+    assert sent == [(GRAPH_BLOCKS, True), (GRAPH_BLOCKS, False)]  # the job task left its thread to the blocks meanwhile
+    assert not data.graph_work(key).folder.exists()
+    indices = np.load(files.graph("euclidean", 15)[0])
+    local = np.empty_like(indices)
+    for rows, block_indices, _ in run_blocks_here(X, files.tensor, plan):
+        local[rows] = block_indices
+    np.testing.assert_array_equal(indices, local)
 
 
 def test_a_worker_that_cannot_see_the_data_dir_is_named(cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
