@@ -15,6 +15,7 @@ import numpy as np
 import orjson
 
 from projector.errors import ProjectorError
+from projector.logdir.metadata_tsv import metadata_tsv as write_metadata_tsv
 
 PARQUET = "application/vnd.apache.parquet"
 UPLOAD_CHUNK = 1 << 22
@@ -64,32 +65,19 @@ def table_parquet(data: Any) -> bytes:
     return buffer.getvalue()
 
 
-def _cell(value: Any) -> str:
-    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
-
-
 def metadata_tsv(metadata: Any) -> bytes:
-    """Metadata as TensorBoard's TSV.
+    """Metadata as TensorBoard's TSV, by the one writer TensorBoard's page and the server read alike.
 
     Accepts a sequence of labels (one column), a mapping of column name → values, a pandas
-    DataFrame, or a sequence of rows whose first element is the header (a list of names).
+    DataFrame, or a sequence of rows whose first element is the header (a list of names). One
+    column is sent without a header (TensorBoard's rule), so the server names it `label`.
     """
-    if hasattr(metadata, "columns") and hasattr(metadata, "itertuples"):  # pandas DataFrame
-        header = [_cell(c) for c in metadata.columns]
-        rows = [[_cell(v) for v in row] for row in metadata.itertuples(index=False)]
-    elif isinstance(metadata, Mapping):
-        header = [_cell(c) for c in metadata]
-        columns = [list(v) for v in metadata.values()]
-        rows = [[_cell(v) for v in row] for row in zip(*columns)]
-    else:
+    if not isinstance(metadata, Mapping) and not hasattr(metadata, "itertuples"):
         values = list(metadata)
         if values and isinstance(values[0], (list, tuple)):
-            header, rows = [_cell(c) for c in values[0]], [[_cell(v) for v in row] for row in values[1:]]
-        else:
-            return "".join(_cell(v) + "\n" for v in values).encode()
-    # A one-column table with a header has n + 1 lines, which the server reads as header + rows.
-    lines = ["\t".join(header)] + ["\t".join(row) for row in rows]
-    return ("\n".join(lines) + "\n").encode()
+            return write_metadata_tsv(values[1:], header=values[0])
+        return write_metadata_tsv(values)
+    return write_metadata_tsv(metadata)
 
 
 class Client:

@@ -45,7 +45,11 @@ def int_query(request: Request, name: str, default: int | None = None, minimum: 
     except ValueError:
         raise InvalidParameter(f"query parameter `{name}` must be an integer, got {raw!r}") from None
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise InvalidParameter(f"`{name}` must be between {minimum} and {maximum}, got {value}")
+        if minimum is not None and maximum is not None:
+            rule = f"between {minimum} and {maximum}"
+        else:
+            rule = f"at least {minimum}" if minimum is not None else f"at most {maximum}"
+        raise InvalidParameter(f"query parameter `{name}` must be {rule}, got {raw}")
     return value
 
 

@@ -15,6 +15,7 @@ from projector.data.metadata import Metadata, column_types, index_metadata, pars
 from projector.data.sprite import check_sprite
 from projector.data.store import Store
 from projector.errors import InvalidInput
+from projector.logdir.errors import plural
 
 MAX_NAME_LENGTH = 200
 
@@ -73,7 +74,7 @@ def ingest(
         elif isinstance(metadata, Metadata):
             table = metadata
             if len(table.rows) != n:
-                raise InvalidInput(f"metadata has {len(table.rows)} rows but the tensor has {n}", code="metadata_mismatch")
+                raise InvalidInput(f"metadata has {plural(len(table.rows), 'row')} but the tensor has {n}", code="metadata_mismatch")
         else:
             table = parse_metadata_tsv(metadata, n)
         write_metadata_json(table, staging.metadata)

@@ -22,6 +22,7 @@ from projector.data.ingest import ingest
 from projector.data.metadata import MAX_CELLS, MAX_COLUMNS, Metadata, index_metadata
 from projector.data.store import Store
 from projector.errors import InvalidInput, PayloadTooLarge
+from projector.logdir.errors import plural
 
 MEDIA_TYPES = ("application/vnd.apache.parquet", "application/x-parquet", "application/parquet")
 MAGIC = b"PAR1"
@@ -148,7 +149,8 @@ def _embedding_chunk(values: pa.Array, first_row: int, dim: int, column: str) ->
         if len(ragged):
             row = first_row + int(ragged[0])
             raise invalid_parquet(
-                f"the embedding column {column!r} has {lengths[ragged[0]]} values in row {row} but {dim} in row 0; every row needs the same length"
+                f"the embedding column {column!r} has {plural(int(lengths[ragged[0]]), 'value')} in row {row} but {dim} in row 0;"
+                " every row needs the same length"
             )
     flat = values.flatten()
     if flat.null_count:

@@ -56,12 +56,17 @@ def search(
     return len(hits), hits[:limit]
 
 
-def find_row(metadata: Metadata, column: str, value: str) -> int:
-    """The first row whose `column` equals `value` exactly."""
+def find_row(metadata: Metadata, column: str, value: str) -> tuple[int, int]:
+    """The first row whose `column` equals `value` exactly, and how many rows do."""
     if column not in metadata.columns:
         raise InvalidParameter(f"no metadata column {column!r}; columns: {metadata.columns}")
     position = metadata.columns.index(column)
+    first, count = -1, 0
     for i, row in enumerate(metadata.rows):
         if row[position] == value:
-            return i
-    raise InvalidParameter(f"no row has {column} = {value!r}", code="no_match", status=404)
+            count += 1
+            if first < 0:
+                first = i
+    if not count:
+        raise InvalidParameter(f"no row has {column} = {value!r}", code="no_match", status=404)
+    return first, count

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .errors import plural
+
 __all__ = ["EMPTY_LABEL", "metadata_tsv"]
 
 EMPTY_LABEL = "<empty>"
@@ -76,11 +78,11 @@ def metadata_tsv(metadata: Any, n: int | None = None, header: Sequence[Any] | No
     """
     names, rows = _table(metadata, header)
     if n is not None and len(rows) != n:
-        raise ValueError(f"metadata has {len(rows)} rows but the tensor has {n}")
+        raise ValueError(f"metadata has {plural(len(rows), 'row')} but the tensor has {n}")
     width = len(names) if names is not None else (len(rows[0]) if rows else 1)
     for i, row in enumerate(rows):
         if len(row) != width:
-            raise ValueError(f"metadata row {i} has {len(row)} values; every row needs {width}, one per column")
+            raise ValueError(f"metadata row {i} has {plural(len(row), 'value')}; every row needs {width}, one per column")
     lines = []
     if width > 1:
         lines.append("\t".join(_column_names(names or [])))

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .errors import LogdirError
+from .errors import LogdirError, plural
 from .limits import MAX_TENSOR_VALUES, MAX_TSV_LINE_BYTES
 
 __all__ = ["TsvSource", "TsvTooLarge", "parse_tensor_tsv", "tsv_shape"]
@@ -96,7 +96,9 @@ def parse_tensor_tsv(source: TsvSource, *, max_values: int = MAX_TENSOR_VALUES, 
             for offset, line in enumerate(lines):
                 line = line.rstrip("\r")
                 if line and line.count("\t") + 1 != width:
-                    raise LogdirError(f"{where}: line {first + offset} has {line.count(chr(9)) + 1} values, earlier lines have {width}")
+                    raise LogdirError(
+                        f"{where}: line {first + offset} has {plural(line.count(chr(9)) + 1, 'value')}, earlier lines have {width}"
+                    )
         if (rows + len(kept)) * width > max_values:
             raise TsvTooLarge(f"{where}: more than {max_values:,} values; refused")
         try:  # NumPy parses each value as a double and rounds it once to float32

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import LogdirError
+from .errors import LogdirError, plural
 from .metadata_tsv import metadata_tsv
 from .pbtxt import (
     EmbeddingInfo,
@@ -111,7 +111,7 @@ def _sprite_file(sprite: Any, sprite_dim: Sequence[int] | None, n: int) -> tuple
         return data, name, (int(sprite_dim[0]), int(sprite_dim[1]))
     images = np.asarray(sprite)
     if images.shape[0] != n:
-        raise ValueError(f"sprite has {images.shape[0]} images but the tensor has {n} rows")
+        raise ValueError(f"sprite has {plural(images.shape[0], 'image')} but the tensor has {plural(n, 'row')}")
     data, dim = _sprite_atlas(images)
     return data, "sprite.png", dim
 

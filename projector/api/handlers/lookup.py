@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,24 +22,26 @@ async def neighbors(request: Request) -> Response:
     query = request.query_params
     k = int_query(request, "k", 10)
     metric = query.get("metric", "cosine")
+    with_rows = bool_query(request, "rows", True)
+    metadata = await run_in_threadpool(db.metadata, dataset_id)
+    matches = None
     if "index" in query:
         index = int_query(request, "index")
     elif "column" in query and "value" in query:
-        metadata = await run_in_threadpool(db.metadata, dataset_id)
-        index = await run_in_threadpool(find_row, metadata, query["column"], query["value"])
+        index, matches = await run_in_threadpool(find_row, metadata, query["column"], query["value"])
     else:
         raise InvalidParameter("give `index`, or `column` and `value`")
     found, exact = await run_in_threadpool(nearest, db, dataset_id, index, k, metric, bool_query(request, "exact"))
-    metadata = await run_in_threadpool(db.metadata, dataset_id)
-    return JSONResponse(
-        {
-            "query": {"index": index, "row": metadata.rows[index]},
-            "metric": metric,
-            "k": k,
-            "exact": exact,
-            "neighbors": [{"index": i, "distance": d} for i, d in found],
-        }
-    )
+    answer: dict[str, Any] = {
+        "query": {"index": index, "row": metadata.rows[index]} | ({} if matches is None else {"matches": matches}),
+        "metric": metric,
+        "k": k,
+        "exact": exact,
+        "neighbors": [{"index": i, "distance": d} | ({"row": metadata.rows[i]} if with_rows else {}) for i, d in found],
+    }
+    if with_rows:
+        answer["columns"] = metadata.columns
+    return JSONResponse(answer)
 
 
 async def search_metadata(request: Request) -> Response:
@@ -51,4 +55,7 @@ async def search_metadata(request: Request) -> Response:
     ignore_case = bool_query(request, "ignore_case")
     metadata = await run_in_threadpool(db.metadata, dataset_id)
     count, indices = await run_in_threadpool(search, metadata, pattern, column, limit, ignore_case)
-    return JSONResponse({"count": count, "indices": indices, "truncated": count > len(indices)})
+    answer: dict[str, Any] = {"count": count, "indices": indices, "truncated": count > len(indices)}
+    if bool_query(request, "rows", True):
+        answer |= {"columns": metadata.columns, "rows": [metadata.rows[i] for i in indices]}
+    return JSONResponse(answer)

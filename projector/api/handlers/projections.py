@@ -6,6 +6,7 @@ Every state comes from the lifecycle owner (projector.jobs.lifecycle.Jobs); noth
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import numpy as np
 import orjson
@@ -15,14 +16,34 @@ from starlette.responses import Response, StreamingResponse
 
 from projector.api.request import JSONResponse, array_response, jobs, json_body
 from projector.errors import InvalidParameter
+from projector.jobs.methods import METHODS
 
 KEEPALIVE_SECONDS = 15.0  # a comment line this often keeps proxies from dropping a quiet stream
+REQUEST_KEYS = ("method", "dims", "params")
+
+
+def check_request_keys(body: dict[str, Any]) -> None:
+    """Refuse keys a projection request does not have, so a misplaced parameter is never silently ignored."""
+    unknown = [key for key in body if key not in REQUEST_KEYS]
+    if not unknown:
+        return
+    detail = f"unknown field{'s' if len(unknown) > 1 else ''} {unknown} in the request; it takes {list(REQUEST_KEYS)}"
+    name = body.get("method")
+    method = METHODS.get(name) if isinstance(name, str) else None
+    misplaced = [key for key in unknown if method is not None and key in {p.name for p in method.params}]
+    if misplaced:
+        example = orjson.dumps({"method": name, "params": {key: body[key] for key in misplaced}}).decode()
+        detail += f"; method parameters go under `params`, e.g. {example}"
+    elif method is not None:
+        detail += f" (method parameters go under `params`: {sorted(p.name for p in method.params)})"
+    raise InvalidParameter(detail, code="unknown_field")
 
 
 async def create_projection(request: Request) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise InvalidParameter("the body must be a JSON object {method, dims, params}")
+    check_request_keys(body)
     params = body.get("params") or {}
     projection = await run_in_threadpool(jobs(request).request, request.path_params["id"], body.get("method"), body.get("dims", 2), params)
     return JSONResponse(projection, status_code=200 if projection["status"] == "done" else 202)

@@ -44,7 +44,7 @@ def test_neighbours_default_to_cosine_and_ten(api: TestClient, dataset: dict[str
 def test_neighbours_by_label(api: TestClient, dataset: dict[str, Any]) -> None:
     by_label = api.get(f"/api/datasets/{dataset['id']}/neighbors", params={"column": "word", "value": "word42", "k": 5}).json()
     by_index = api.get(f"/api/datasets/{dataset['id']}/neighbors", params={"index": 42, "k": 5}).json()
-    assert by_label == by_index
+    assert by_label["query"].pop("matches") == 1 and by_label == by_index
     first_g2 = api.get(f"/api/datasets/{dataset['id']}/neighbors", params={"column": "group", "value": "g2", "k": 1}).json()
     assert first_g2["query"]["index"] == 2
 

@@ -49,7 +49,7 @@ def test_tsv_blank_lines_crlf_and_spaces(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
-        (b"1\t2\n3\n", "line 2 has 1 values, earlier lines have 2"),
+        (b"1\t2\n3\n", "line 2 has 1 value, earlier lines have 2"),
         (b"1\t2\n3\tx\n", "line 2: 'x' is not a number"),
         (b"\n\n", "empty"),
     ],

@@ -88,7 +88,7 @@ def test_metadata_forms(tmp_path: Path, metadata: object, header: list[str] | No
     [
         ({"tensor": np.zeros(3)}, "2-D"),
         ({"tensor": np.zeros((0, 2))}, "2-D"),
-        ({"metadata": ["a"]}, "metadata has 1 rows but the tensor has 3"),
+        ({"metadata": ["a"]}, "metadata has 1 row but the tensor has 3"),
         ({"metadata": {"a": [1, 2]}}, "metadata has 2 rows but the tensor has 3"),
         ({"metadata": {"a": [1, 2, 3], "b": [1, 2]}}, "different lengths"),
         ({"metadata": [["a", 1], ["b", 2], ["c", 3]]}, "needs metadata_header"),
