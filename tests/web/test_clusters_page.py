@@ -73,3 +73,31 @@ def test_cluster_a_finished_projection_and_name_the_clusters(probe, server, topi
     probe.screenshot("clusters-night")
     probe.assert_clean_console()
 
+
+
+def test_clusters_finishing_before_the_first_metadata_still_colour_by_them(probe, server, topics):
+    """The page's first metadata read is held back until the clusters (cached: at once) have made
+    the page read the metadata again and colour by them: the late answer must not take the
+    colouring back."""
+    page = probe.page
+    held = []
+
+    def hold_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/datasets/*/metadata", hold_first)
+    probe.open(f"?dataset={topics['id']}", ready=False)
+    probe.wait("__projector.projectionStatus === 'done' && __projector.dims === 2", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('#cluster-run').disabled")
+    page.click("#cluster-run")
+    page.wait_for_function("() => window.__projectorClusters.result !== null", timeout=60_000)
+    column = page.evaluate("() => window.__projectorClusters.result.column")
+    probe.wait(f"__projector.color === {column!r} && __projector.colorOf(0) !== null", timeout=30_000)
+    assert len(held) == 1
+    held[0].continue_()
+    page.wait_for_timeout(1500)
+    assert probe.hook("color") == column
+    assert not probe.hook("visibleErrors")

@@ -89,7 +89,8 @@ export async function loadMetadata(app, dataset, gen, chosen) {
   try {
     const t0 = performance.now();
     const info = await meta.load(dataset.id, dataset.column_types ?? null);
-    if (gen !== state.generation) return;
+    // Another dataset, or a newer read of this one (an edit, new clusters), took over.
+    if (gen !== state.generation || state.metadata !== meta) return;
     const ms = performance.now() - t0;
     const names = info.columns.map((c) => c.name);
     let color = state.color && names.includes(state.color) ? state.color : '';
@@ -103,7 +104,7 @@ export async function loadMetadata(app, dataset, gen, chosen) {
     bus.emit('label:by', { column: label });
     bus.emit('color:by', { column: color });
   } catch (error) {
-    if (gen !== state.generation) return;
+    if (gen !== state.generation || state.metadata !== meta) return;
     panels.color.setColumns([]);
     bus.emit('error', { title: 'Metadata could not be loaded', error });
   }

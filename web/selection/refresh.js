@@ -17,6 +17,7 @@ export async function refreshMetadata(app, colorBy) {
   panels.search.setColumns(dataset.columns ?? []);
   const old = state.metadata;
   if (colorBy !== undefined) state.color = colorBy;
+  // An older read still loading gives way to this one (loadMetadata drops a superseded read).
   await loadMetadata(app, dataset, gen, { color: true, label: true });
   if (old !== state.metadata) old?.dispose();
 }
