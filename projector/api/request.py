@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from projector.data.store import Store
-from projector.errors import InvalidInput, InvalidParameter
+from projector.errors import InvalidInput, InvalidParameter, PayloadTooLarge
 from projector.jobs.lifecycle import Jobs
 from projector.settings import Settings
 
@@ -64,10 +64,23 @@ def bool_query(request: Request, name: str, default: bool = False) -> bool:
     raise InvalidParameter(f"query parameter `{name}` must be true or false, got {raw!r}")
 
 
-async def json_body(request: Request) -> Any:
-    body = await request.body()
-    if len(body) > 1024 * 1024:
-        raise InvalidParameter("the JSON body is larger than 1 MiB", status=413, code="payload_too_large")
+async def bounded_body(request: Request, limit: int, what: str = "the body") -> bytes:
+    """The whole request body, refused (413) past `limit` bytes by its Content-Length or as it streams in."""
+    too_large = PayloadTooLarge(f"{what} is larger than {limit // 1024:,} KiB")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+async def json_body(request: Request, limit: int = 1024 * 1024) -> Any:
+    """The request's JSON body (`{}` when empty), refused past `limit` bytes (1 MiB unless a route needs more)."""
+    body = await bounded_body(request, limit, "the JSON body")
     try:
         return orjson.loads(body or b"{}")
     except orjson.JSONDecodeError as exc:

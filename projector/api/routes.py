@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from projector.api.handlers import datasets, export, lookup, projections, service
+from projector.api.handlers import clusters, datasets, edits, export, lookup, projections, selections, service, subsets, vectors
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -51,11 +51,63 @@ PROJECTION_BODY = {
     "application/json": {
         "type": "object",
         "properties": {
-            "method": {"type": "string", "enum": ["pca", "tsne", "umap"]},
+            "method": {"type": "string", "enum": ["pca", "tsne", "umap", "custom"]},
             "dims": {"type": "integer", "enum": [2, 3]},
             "params": {"type": "object", "description": "see GET /api/methods"},
         },
         "required": ["method"],
+    }
+}
+ROWS = {"type": "array", "items": {"type": "integer", "minimum": 0}, "description": "row indices (0-based), each once"}
+SUBSET_BODY = {
+    "application/json": {
+        "type": "object",
+        "properties": {
+            "rows": ROWS,
+            "q": {"type": "string", "description": "or: a regular expression (search semantics); rows in search order"},
+            "column": {"type": "string", "description": "the column `q` searches (default: all)"},
+            "name": {"type": "string"},
+        },
+    }
+}
+VECTORS_BODY = {
+    "application/octet-stream": {
+        "type": "string",
+        "format": "binary",
+        "description": "m × dim little-endian float32, header X-Shape: m,dim",
+    },
+    "application/json": {
+        "type": "object",
+        "properties": {"vectors": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}},
+        "required": ["vectors"],
+    },
+}
+CLUSTERS_BODY = {
+    "application/json": {
+        "type": "object",
+        "properties": {
+            "min_cluster_size": {"type": "integer", "minimum": 2, "description": "default: max(5, sqrt(n) / 2)"},
+            "label_column": {"type": "string", "description": "names the clusters (default: the first text column, else categorical)"},
+        },
+    }
+}
+CLUSTERS_RESULT = '{"column", "clusters": [{"id", "size", "centroid": [..dims], "label"}], "noise", "label_column"}'
+EDIT_BODY = {
+    "application/json": {
+        "type": "object",
+        "properties": {
+            "column": {"type": "string"},
+            "rows": ROWS,
+            "value": {"oneOf": [{"type": "string"}, {"type": "number"}], "nullable": True, "description": "null empties the cells"},
+        },
+        "required": ["column", "rows", "value"],
+    }
+}
+SELECTION_BODY = {
+    "application/json": {
+        "type": "object",
+        "properties": {"name": {"type": "string", "pattern": "^\\w[\\w .-]{0,99}$"}, "rows": ROWS},
+        "required": ["name", "rows"],
     }
 }
 
@@ -164,6 +216,102 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint("GET", "/api/projections/{pid}/events", projections.projection_events, "Server-Sent Events of progress until the job ends"),
     Endpoint("DELETE", "/api/projections/{pid}", projections.cancel_projection, "Cancel a queued or running projection"),
+    # -- exploration tools (issue 14) ---------------------------------------------------------------
+    Endpoint(
+        "POST",
+        "/api/datasets/{id}/subsets",
+        subsets.create,
+        "A new dataset of some rows (tensor and metadata rows copied, in the order given); it records its parent",
+        body=SUBSET_BODY,
+        responses={
+            "201": "the new dataset, with `parent`",
+            "400": "invalid_rows (not integers, repeated, out of range: the first bad one named; fewer than 2), no_match, invalid_regex",
+            "404": "no such dataset",
+            "413": "body too large",
+        },
+    ),  # fmt: skip
+    Endpoint(
+        "POST",
+        "/api/datasets/{id}/neighbors",
+        vectors.neighbors_of_vectors,
+        "Exact k nearest rows of each query vector, nearest first (no row left out); distances in the original space",
+        (("k", "integer", "default 10, at most 1000"), ("metric", "string", "cosine (default) or euclidean")),
+        VECTORS_BODY,
+        {
+            "200": '{"metric", "k", "results": [{"neighbors": [{"index", "distance"}, ...]}, ...]}, one per query vector',
+            "400": "dimension_mismatch, or invalid_vectors (bad X-Shape or length, NaN or infinity, all-zero vector for cosine)",
+            "413": "more than 1000 query vectors, or body too large",
+            "415": "unsupported Content-Type",
+            "422": "bad k or metric",
+        },
+    ),  # fmt: skip
+    Endpoint(
+        "POST",
+        "/api/projections/{pid}/clusters",
+        clusters.create,
+        "HDBSCAN clusters of a finished layout, as a job; the dataset's metadata gains the categorical column `column` (noise -1)",
+        body=CLUSTERS_BODY,
+        responses={
+            "200": "done (cached): " + CLUSTERS_RESULT,
+            "202": '{"id", "status", ...} queued or running: follow GET /api/projections/{pid}/clusters/{id}',
+            "404": "no such projection",
+            "409": "not_done: the projection has not finished (or failed)",
+            "422": "bad min_cluster_size or label_column",
+            "429": "queue_full (Retry-After)",
+        },
+    ),  # fmt: skip
+    Endpoint(
+        "GET",
+        "/api/projections/{pid}/clusters/{id}",
+        clusters.get,
+        "A clusters job: status and progress; when done, the result",
+        responses={
+            "200": '{"id", "projection", "status", "progress", "error", ...} and once done ' + CLUSTERS_RESULT,
+            "404": "no such job",
+        },
+    ),  # fmt: skip
+    Endpoint(
+        "PATCH",
+        "/api/datasets/{id}/metadata",
+        edits.edit_metadata,
+        "Set a metadata column (created if missing) to one value for some rows; stored in the data dir (a logdir is never written)",
+        body=EDIT_BODY,
+        responses={
+            "200": '{"column", "rows", "value", "created", "columns", "column_types"}',
+            "400": "invalid_edit or invalid_rows",
+            "404": "no such dataset",
+        },
+    ),  # fmt: skip
+    Endpoint(
+        "GET",
+        "/api/datasets/{id}/metadata.tsv",
+        edits.metadata_tsv,
+        "The metadata, edits and cluster columns included, as TensorBoard's TSV (a header line unless there is one column)",
+        responses={"200": "text/tab-separated-values", "404": "no such dataset"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/datasets/{id}/selections",
+        selections.save,
+        "Save (or replace) a named selection of rows",
+        body=SELECTION_BODY,
+        responses={"201": '{"name", "count", "saved"}', "400": "invalid_name, invalid_rows or too_many", "404": "no such dataset"},
+    ),  # fmt: skip
+    Endpoint("GET", "/api/datasets/{id}/selections", selections.list_all, "Saved selections: [{name, count, saved}]"),
+    Endpoint(
+        "GET",
+        "/api/datasets/{id}/selections/{name}",
+        selections.get,
+        "A saved selection's rows, in the order saved",
+        responses={"200": '{"name", "count", "rows": [int, ...]}', "404": "no such selection"},
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/datasets/{id}/selections/{name}",
+        selections.delete,
+        "Delete a saved selection",
+        responses={"204": "deleted", "404": "no such selection"},
+    ),
 )
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from projector.data.store import INTERRUPTED, Store
-from projector.errors import Conflict, InvalidParameter, NotFound
+from projector.errors import Conflict, InvalidParameter, NotFound, ProjectorError
+from projector.jobs.clusters import FINISHERS
 from projector.jobs.executors.base import Executor, JobSpec, Message
 from projector.jobs.methods import check_dims, get_method
 
@@ -73,7 +74,11 @@ class Jobs:
         params = method.normalize(dims, params, dataset["n"], dataset["dim"])
         if params.get("init_from"):
             self._check_init_from(params["init_from"], dataset["n"], dims)
-        projection, needs_run = self.store.claim_projection(dataset["id"], method.name, dims, params)
+        return self.start(dataset["id"], method.name, dims, params)
+
+    def start(self, dataset_id: str, method: str, dims: int, params: dict[str, Any]) -> dict[str, Any]:
+        """Start a validated job (a projection, or a task such as clusters) unless the cache has it; returns it."""
+        projection, needs_run = self.store.claim_projection(dataset_id, method, dims, params)
         if needs_run:
             self.submit(projection)
         return self.get(projection["id"])
@@ -113,11 +118,14 @@ class Jobs:
         return self.live(pid) or self.store.get_projection(pid)
 
     def list(self, dataset_id: str) -> list[dict[str, Any]]:
-        return [self.live(p["id"]) or p for p in self.store.projections_for(dataset_id)]
+        """The dataset's projections (tasks such as clusters jobs are not listed)."""
+        return [self.live(p["id"]) or p for p in self.store.projections_for(dataset_id) if p["method"] not in FINISHERS]
 
     def coords(self, pid: str) -> tuple[bytes | np.ndarray, tuple[int, ...], int]:
         """(float32 coordinates, shape, iteration): the result once done, else the latest frame."""
         projection = self.get(pid)
+        if projection["method"] in FINISHERS:
+            raise NotFound(f"{pid} is a {projection['method']} job, not a projection")
         if projection["status"] == "done":
             coords = self.store.load_coords(pid)
             return coords, coords.shape, int(projection["iteration"])
@@ -233,6 +241,8 @@ class Jobs:
     def _on_message(self, job: Job, message: Message) -> None:
         kind = message[0]
         pid = job.row["id"]
+        if kind == "done" and job.row["method"] in FINISHERS and job.status not in TERMINAL:
+            message = self._finish_task(job, message[1])
         with self._lock:
             if self._jobs.get(pid) is not job:  # gone, or a retry of the same projection has replaced it
                 return
@@ -266,6 +276,15 @@ class Jobs:
                 self._finish(pid, "failed", message[1])
                 return
             self._notify(job)
+
+    def _finish_task(self, job: Job, result: dict[str, Any]) -> Message:
+        """A task's own last step on the server (e.g. clusters add a metadata column), on the thread that emits."""
+        try:
+            return ("done", FINISHERS[job.row["method"]](self.store, job.row, result))
+        except ProjectorError as exc:
+            return ("error", exc.detail)
+        except Exception as exc:
+            return ("error", f"{job.row['method']} could not be saved: {type(exc).__name__}: {exc}")
 
     def _finish(self, pid: str, status: str, error: str | None, result: dict[str, Any] | None = None) -> None:
         """Record a terminal state in the catalog and in memory (caller holds the lock)."""

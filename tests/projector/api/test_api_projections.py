@@ -159,7 +159,7 @@ def test_invalid_json_body(api: TestClient, dataset: dict[str, Any]) -> None:
 
 def test_methods_describe_their_parameters(api: TestClient) -> None:
     methods = api.get("/api/methods").json()
-    assert set(methods) == {"pca", "tsne", "umap"}
+    assert set(methods) == {"pca", "tsne", "umap", "custom"}
     assert methods["pca"]["available"] is True
     assert methods["tsne"]["params"]["perplexity"]["default"] == 30.0
 
