@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import secrets
 import time
 import urllib.error
@@ -86,11 +87,13 @@ class Client:
     >>> client = Client("http://127.0.0.1:6006")
     >>> dataset = client.upload(vectors, metadata={"label": labels}, name="my embeddings")
     >>> coords = client.project(dataset, "pca", dims=3)
+
+    `token` (default $PROJECTOR_TOKEN) is sent as `Authorization: Bearer <token>` on every request.
     """
 
     def __init__(self, url: str = "http://127.0.0.1:6006", token: str | None = None, timeout: float = 600.0) -> None:
         self.url = url.rstrip("/")
-        self.token = token
+        self.token = token if token is not None else os.environ.get("PROJECTOR_TOKEN") or None
         self.timeout = timeout
 
     # -- plumbing -----------------------------------------------------------------------------

@@ -53,3 +53,19 @@ class Unauthorized(ProjectorError):
 class Conflict(ProjectorError):
     status = 409
     code = "conflict"
+
+
+class Forbidden(ProjectorError):
+    status = 403
+    code = "forbidden"
+
+
+class TooManyRequests(ProjectorError):
+    """A bounded resource (job queue, uploads, event streams) is full: try again after `retry_after` s."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after: int = 5, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(detail, code=code, status=status)
+        self.retry_after = retry_after

@@ -15,11 +15,14 @@ import sys
 import threading
 from pathlib import Path
 
-URL_LINE = re.compile(r"projector serving at (http://\S+?)/?$")
+URL_LINE = re.compile(r"projector serving at (http://[^/\s]+)/?(?:\?token=(\S+))?$")
 
 
 class ServeProcess:
-    """A running `projector serve --port 0 [ARGS]`; `url` has no trailing slash."""
+    """A running `projector serve --port 0 [ARGS]`; `url` has no trailing slash.
+
+    `token` is the token the server printed in its sign-in URL (None when it needs none).
+    """
 
     def __init__(self, *args: str, data_dir: str | Path | None = None, timeout: float = 120.0, own_session: bool = True) -> None:
         command = [sys.executable, "-m", "projector", "serve", "--port", "0", *args]
@@ -32,7 +35,7 @@ class ServeProcess:
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=own_session,
         )  # fmt: skip
-        found: list[str] = []
+        found: list[tuple[str, str | None]] = []
         ready = threading.Event()
 
         def drain() -> None:
@@ -41,7 +44,7 @@ class ServeProcess:
                 self.lines.append(line)
                 match = URL_LINE.search(line.strip())
                 if match and not found:
-                    found.append(match.group(1))
+                    found.append((match.group(1), match.group(2)))
                     ready.set()
             ready.set()
 
@@ -49,13 +52,18 @@ class ServeProcess:
         if not ready.wait(timeout) or not found:
             self.kill()
             raise RuntimeError("projector serve did not start:\n" + self.output())
-        self.url = found[0]
+        self.url, self.token = found[0]
         self.host, port = self.url.split("//", 1)[1].rsplit(":", 1)
         self.port = int(port)
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def sign_in_url(self) -> str:
+        """The page's URL that signs a browser in (the plain page URL when no token is needed)."""
+        return f"{self.url}/?token={self.token}" if self.token else f"{self.url}/"
 
     def output(self) -> str:
         return "".join(self.lines)

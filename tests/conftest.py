@@ -30,7 +30,8 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
 
     def make(data_dir: Path | None = None, **overrides: Any) -> TestClient:
         settings = Settings(data_dir=data_dir or tmp_path / "data", demo=overrides.pop("demo", False), **overrides)
-        client = TestClient(create_app(settings), raise_server_exceptions=False)
+        # A loopback Host, as a browser on this machine sends (the server refuses foreign names).
+        client = TestClient(create_app(settings), base_url="http://127.0.0.1", raise_server_exceptions=False)
         client.__enter__()
         opened.append(client)
         return client

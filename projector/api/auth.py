@@ -1,44 +1,47 @@
-"""Bearer-token protection: state-changing requests need the token (reads too, if asked)."""
+"""The server's token and the browser session it signs in: `Authorization: Bearer` or a session cookie."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
-import orjson
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 
-from projector.errors import Unauthorized
-
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SESSION_SALT = b"projector session cookie v1"
 
 
-class TokenAuth:
-    def __init__(self, app: ASGIApp, token: str, protect_reads: bool = False) -> None:
-        self.app = app
-        self.expected = f"Bearer {token}".encode()
-        self.protect_reads = protect_reads
+def cookie_name(port: int) -> str:
+    """Cookies ignore ports: naming ours by port keeps two servers on one host from signing each other out."""
+    return f"projector-session-{port}"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._needs_token(scope) and not self._authorized(scope):
-            error = Unauthorized("this request needs the header `Authorization: Bearer <token>` given to --token")
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": error.status,
-                    "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")],
-                }
-            )
-            await send({"type": "http.response.body", "body": orjson.dumps(error.body())})
-            return
-        await self.app(scope, receive, send)
 
-    def _needs_token(self, scope: Scope) -> bool:
-        if scope["method"] in WRITE_METHODS:
+class Credentials:
+    """What proves a request comes from someone who holds the token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token.encode()
+        # The cookie holds a MAC of the token, never the token itself.
+        self.session = hmac.new(self._token, SESSION_SALT, hashlib.sha256).hexdigest()
+
+    def token_matches(self, candidate: str) -> bool:
+        return hmac.compare_digest(candidate.encode(), self._token)
+
+    def bearer_matches(self, authorization: str) -> bool:
+        """`Bearer <token>`, the scheme in any case (RFC 9110 schemes are case-insensitive)."""
+        scheme, _, value = authorization.strip().partition(" ")
+        return scheme.lower() == "bearer" and self.token_matches(value.strip())
+
+    def cookie_matches(self, cookie_header: str, name: str) -> bool:
+        value = cookie_parser(cookie_header).get(name)
+        return value is not None and hmac.compare_digest(value.encode(), self.session.encode())
+
+    def authorized(self, headers: Headers, name: str) -> bool:
+        authorization = headers.get("authorization")
+        if authorization is not None and self.bearer_matches(authorization):
             return True
-        return self.protect_reads and scope["path"].startswith("/api/") and scope["path"] != "/api/health"
+        return self.cookie_matches(headers.get("cookie", ""), name)
 
-    def _authorized(self, scope: Scope) -> bool:
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                return hmac.compare_digest(value, self.expected)
-        return False
+    def set_cookie(self, name: str, secure: bool) -> str:
+        """The `Set-Cookie` value that signs a browser in for this session (not readable by scripts)."""
+        return f"{name}={self.session}; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from projector.api.request import JSONResponse
-from projector.errors import ProjectorError
+from projector.errors import ProjectorError, TooManyRequests
 
 log = logging.getLogger("projector")
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request"}
@@ -18,7 +18,8 @@ HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_lar
 
 async def projector_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProjectorError)
-    return JSONResponse(exc.body(), status_code=exc.status)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -35,8 +36,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return JSONResponse({"error": "disk_full", "detail": "the data dir's disk is full; nothing was stored"}, status_code=507)
+    # The exception's text may name paths or data: it goes to the server log, never to the client.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse({"error": "internal_error", "detail": f"{type(exc).__name__}: {exc}"}, status_code=500)
+    return JSONResponse({"error": "internal_error", "detail": "unexpected server error; the server log has the details"}, status_code=500)
 
 
 EXCEPTION_HANDLERS = {ProjectorError: projector_error, HTTPException: http_error, Exception: server_error}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -64,6 +67,29 @@ def bool_query(request: Request, name: str, default: bool = False) -> bool:
     raise InvalidParameter(f"query parameter `{name}` must be true or false, got {raw!r}")
 
 
+MAX_JSON_BYTES = 1024 * 1024
+
+
+async def body_chunks(request: Request, idle_timeout: float) -> AsyncIterator[bytes]:
+    """The request body's chunks; dropped after `idle_timeout` s without data or past the upload deadline."""
+    deadline_seconds = settings(request).upload_deadline
+    deadline = time.monotonic() + deadline_seconds
+    chunks = request.stream().__aiter__()
+    while True:
+        left = max(deadline - time.monotonic(), 0.0)
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), min(idle_timeout, left))
+        except StopAsyncIteration:
+            return
+        except asyncio.TimeoutError:
+            if left < idle_timeout:
+                detail = f"the upload took longer than {deadline_seconds:g} s (--upload-deadline)"
+            else:
+                detail = f"the upload stalled: no data for {idle_timeout:g} s"
+            raise InvalidInput(detail, code="upload_timeout", status=408) from None
+        yield chunk
+
+
 async def bounded_body(request: Request, limit: int, what: str = "the body") -> bytes:
     """The whole request body, refused (413) past `limit` bytes by its Content-Length or as it streams in."""
     too_large = PayloadTooLarge(f"{what} is larger than {limit // 1024:,} KiB")
@@ -71,14 +97,14 @@ async def bounded_body(request: Request, limit: int, what: str = "the body") -> 
     if declared.isdigit() and int(declared) > limit:
         raise too_large
     body = bytearray()
-    async for chunk in request.stream():
+    async for chunk in body_chunks(request, settings(request).body_timeout):
         body += chunk
         if len(body) > limit:
             raise too_large
     return bytes(body)
 
 
-async def json_body(request: Request, limit: int = 1024 * 1024) -> Any:
+async def json_body(request: Request, limit: int = MAX_JSON_BYTES) -> Any:
     """The request's JSON body (`{}` when empty), refused past `limit` bytes (1 MiB unless a route needs more)."""
     body = await bounded_body(request, limit, "the JSON body")
     try:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from projector.api import metrics
 from projector.api.handlers import clusters, datasets, edits, export, lookup, projections, selections, service, subsets, vectors
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -112,7 +113,15 @@ SELECTION_BODY = {
 }
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("GET", "/api/health", service.health, "Service health and version"),
+    Endpoint(
+        "GET",
+        "/api/health",
+        service.health,
+        "Liveness: the service answers (always open); with ready=1, readiness: the catalog is open and jobs can run",
+        (("ready", "boolean", "check readiness: 503 with the failing checks when not ready"),),
+        responses={"200": "alive (or ready)", "503": "not ready"},
+    ),
+    Endpoint("GET", "/metrics", metrics.metrics, "Prometheus metrics (text exposition format)"),
     Endpoint("GET", "/api/openapi.json", service.openapi, "This document"),
     Endpoint("GET", "/api/methods", service.methods, "Projection methods with their parameters, defaults and ranges"),
     Endpoint("GET", "/api/datasets", datasets.list_datasets, "All datasets"),
@@ -124,7 +133,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Upload a dataset",
         DATASET_QUERY,
         TENSOR_BODY,
-        {"201": "the new dataset", "400": "invalid tensor, metadata or sprite", "413": "body too large", "415": "unsupported Content-Type"},
+        {
+            "201": "the new dataset",
+            "400": "invalid tensor, metadata or sprite",
+            "408": "upload stalled or past --upload-deadline",
+            "413": "body, metadata part or inflated .npz member too large",
+            "415": "unsupported Content-Type",
+            "429": "too_many_uploads: --max-uploads uploads already in progress (Retry-After)",
+        },
     ),  # fmt: skip
     Endpoint("GET", "/api/datasets/{id}", datasets.get_dataset, "One dataset", responses={"200": "OK", "404": "no such dataset"}),
     Endpoint(
@@ -157,7 +173,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         projections.create_projection,
         "Request a projection (cached by method, dims and params)",
         body=PROJECTION_BODY,
-        responses={"200": "already done", "202": "queued or running", "422": "bad parameters"},
+        responses={
+            "200": "already done",
+            "202": "queued or running",
+            "413": "JSON body over 1 MiB",
+            "422": "bad parameters",
+            "429": "queue_full: --max-queued-jobs projections already wait (Retry-After)",
+        },
     ),  # fmt: skip
     Endpoint(
         "GET",
@@ -179,12 +201,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         lookup.search_metadata,
         "Rows whose metadata matches a regular expression",
         (
-            ("q", "string", "regular expression (Python re.search)"),
+            ("q", "string", "regular expression, RE2 syntax (Python re without backreferences or lookaround), re.search semantics"),
             ("column", "string", "default: all columns"),
             ("limit", "integer", "at most this many indices (default 1000)"),
             ("ignore_case", "boolean", "default false"),
         ),
-        responses={"200": "OK", "400": "invalid regular expression"},
+        responses={"200": "OK", "400": "invalid_regex (also: too costly to compile), or regex_timeout"},
     ),  # fmt: skip
     Endpoint("GET", "/api/projections/{pid}", projections.get_projection, "A projection's status, progress and results"),
     Endpoint(
@@ -214,7 +236,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         responses={"200": "the file", "404": "no such dataset", "422": "unknown format"},
     ),
-    Endpoint("GET", "/api/projections/{pid}/events", projections.projection_events, "Server-Sent Events of progress until the job ends"),
+    Endpoint(
+        "GET",
+        "/api/projections/{pid}/events",
+        projections.projection_events,
+        "Server-Sent Events of progress until the job ends",
+        responses={"200": "text/event-stream", "429": "too_many_streams: --max-streams streams already open (Retry-After)"},
+    ),
     Endpoint("DELETE", "/api/projections/{pid}", projections.cancel_projection, "Cancel a queued or running projection"),
     # -- exploration tools (issue 14) ---------------------------------------------------------------
     Endpoint(

@@ -1,12 +1,11 @@
-"""Request bodies streamed to files under the data dir's tmp/, with a size limit.
+"""Request bodies streamed to files under the data dir's tmp/, with size limits and time limits.
 
-A body is written chunk by chunk as it arrives and never held whole in memory.
+A body is written chunk by chunk as it arrives and never held whole in memory. A client that
+sends nothing for `--body-timeout` seconds, or takes longer than `--upload-deadline` in all, is dropped.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -14,9 +13,11 @@ from typing import BinaryIO
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
+from projector.api.request import body_chunks, settings
 from projector.errors import InvalidInput, PayloadTooLarge
 
 MAX_FIELD_BYTES = 64 * 1024
+MAX_PART_HEADER_BYTES = 16 * 1024
 MAX_PARTS = 16
 FILE_PARTS = ("tensor", "metadata", "sprite")
 
@@ -27,21 +28,8 @@ def check_declared_length(request: Request, limit: int) -> None:
         raise too_large(limit)
 
 
-def too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"the request body is larger than the limit of {limit // (1024 * 1024)} MiB (--max-upload-mb)")
-
-
-async def body_chunks(request: Request, idle_timeout: float) -> AsyncIterator[bytes]:
-    """The request body's chunks; a client that sends nothing for `idle_timeout` seconds is dropped."""
-    chunks = request.stream().__aiter__()
-    while True:
-        try:
-            chunk = await asyncio.wait_for(chunks.__anext__(), idle_timeout)
-        except StopAsyncIteration:
-            return
-        except asyncio.TimeoutError:
-            raise InvalidInput(f"the upload stalled: no data for {idle_timeout:g} s", code="upload_timeout", status=408) from None
-        yield chunk
+def too_large(limit: int, what: str = "the request body", option: str = "--max-upload-mb") -> PayloadTooLarge:
+    return PayloadTooLarge(f"{what} is larger than the limit of {limit // (1024 * 1024)} MiB ({option})")
 
 
 async def receive_body(request: Request, dest: Path, limit: int, idle_timeout: float = 30.0) -> int:
@@ -75,8 +63,9 @@ class Part:
 class _MultipartSink:
     """Callbacks for python-multipart's streaming parser: file parts go to disk, fields to memory."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, part_limits: dict[str, int]) -> None:
         self.folder = folder
+        self.part_limits = part_limits
         self.parts: dict[str, Part] = {}
         self._headers: dict[bytes, bytes] = {}
         self._field = b""
@@ -89,9 +78,15 @@ class _MultipartSink:
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._field += data[start:end]
+        self._check_header()
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
         self._value += data[start:end]
+        self._check_header()
+
+    def _check_header(self) -> None:
+        if len(self._field) + len(self._value) > MAX_PART_HEADER_BYTES or len(self._headers) > MAX_PARTS:
+            raise InvalidInput("a multipart part has too many or too long headers", code="invalid_multipart")
 
     def on_header_end(self) -> None:
         self._headers[self._field.lower()] = self._value
@@ -119,6 +114,9 @@ class _MultipartSink:
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         assert self._part is not None
         self._part.size += end - start
+        limit = self.part_limits.get(self._part.name)
+        if limit is not None and self._part.size > limit:
+            raise too_large(limit, f"the `{self._part.name}` part", f"--max-{self._part.name}-mb")
         if self._file is not None:
             self._file.write(data[start:end])
         else:
@@ -137,13 +135,16 @@ class _MultipartSink:
 
 
 async def receive_multipart(request: Request, folder: Path, limit: int, idle_timeout: float = 30.0) -> dict[str, Part]:
-    """Stream a multipart/form-data body: parts `tensor`, `metadata`, `sprite` become files in `folder`."""
+    """Stream a multipart/form-data body: parts `tensor`, `metadata`, `sprite` become files in `folder`.
+
+    The metadata part has its own limit (`--max-metadata-mb`), checked as it arrives.
+    """
     check_declared_length(request, limit)
     _, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if not boundary:
         raise InvalidInput("multipart/form-data without a boundary", code="invalid_multipart")
-    sink = _MultipartSink(folder)
+    sink = _MultipartSink(folder, {"metadata": settings(request).max_metadata_bytes})
     callbacks = {name: getattr(sink, name) for name in dir(sink) if name.startswith("on_")}
     parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
     size = 0

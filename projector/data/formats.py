@@ -17,12 +17,18 @@ from typing import IO
 import numpy as np
 
 from projector.data.atomic import atomic_path
-from projector.errors import InvalidInput
+from projector.errors import InvalidInput, PayloadTooLarge
 from projector.logdir.errors import LogdirError
 from projector.logdir.tensor_tsv import parse_tensor_tsv
 
 CHUNK_ROWS = 65536
 MAX_ARCHIVE_MEMBERS = 256
+MAX_CENTRAL_DIRECTORY = 1024 * 1024  # 256 members with long names fit in far less
+NPZ_CHUNK = 1024 * 1024
+# Deflate can inflate ~1000×; real embeddings compress a few times at most. Like Apache POI's zip
+# reader, an uploaded member inflating more than this (beyond a small floor) is taken for a bomb.
+MAX_INFLATE_RATIO = 100
+INFLATE_RATIO_FLOOR = 16 * 1024 * 1024
 PREFERRED_MEMBERS = ("embeddings", "embedding", "tensor", "vectors", "weights", "arr_0")
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -49,13 +55,18 @@ def sniff_format(path: Path) -> str:
     return "tsv"
 
 
-def read_tensor(path: Path, fmt: str | None = None, member: str | None = None) -> np.ndarray:
-    """Open a tensor file as a 2-D numeric array, checking rank and size but not values."""
+def read_tensor(
+    path: Path, fmt: str | None = None, member: str | None = None, *, limit: int | None = None, scratch: Path | None = None
+) -> np.ndarray:
+    """Open a tensor file as a 2-D numeric array, checking rank and size but not values.
+
+    An `.npz` member is inflated into `scratch` (default: the file's folder), at most `limit` bytes.
+    """
     fmt = fmt or sniff_format(path)
     if fmt == "npy":
         array = read_npy(path)
     elif fmt == "npz":
-        array = read_npz(path, member)
+        array = read_npz(path, member, limit=limit, scratch=scratch)
     elif fmt == "safetensors":
         array = read_safetensors(path, member)
     elif fmt == "tsv":
@@ -123,25 +134,88 @@ def _pick_member(shapes: dict[str, tuple[int, ...]], member: str | None, kind: s
     raise invalid_tensor(f"{kind} holds several 2-D arrays {sorted(matrices)[:20]}; name one (e.g. call it 'embeddings')")
 
 
-def read_npz(path: Path, member: str | None = None) -> np.ndarray:
-    """One 2-D array from an `.npz` archive (the only one, or one with a conventional name)."""
+def _zip_directory_size(path: Path) -> tuple[int, int]:
+    """(members, central directory bytes) as the archive's end record declares them, before zipfile reads them."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        f.seek(max(0, size - 65557))  # the end record (22 bytes) follows at most a 64 KiB comment
+        tail = f.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            raise invalid_tensor("not a valid .npz file: no zip end record")
+        _, _, _, _, members, directory, _, _ = struct.unpack("<4s4H2LH", tail[at : at + 22])
+        locator = tail[at - 20 : at] if at >= 20 else b""
+        if locator.startswith(b"PK\x06\x07"):  # zip64: the real counts are in the zip64 end record
+            (record_at,) = struct.unpack("<Q", locator[8:16])
+            f.seek(record_at)
+            record = f.read(56)
+            if len(record) < 56 or not record.startswith(b"PK\x06\x06"):
+                raise invalid_tensor("not a valid .npz file: bad zip64 end record")
+            members, directory = struct.unpack("<2Q", record[32:48])
+    return members, directory
+
+
+def _npz_member_bytes(info: zipfile.ZipInfo, shape: tuple[int, ...], dtype: np.dtype, limit: int | None) -> None:
+    """Refuse a member whose declared size or header shape is over `limit`, or whose shape does not fit its size."""
+    name = info.filename[:-4]
+    data_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize if all(d >= 0 for d in shape) else -1
+    if limit is not None and (info.file_size > limit or data_bytes > limit):
+        raise PayloadTooLarge(
+            f".npz member {name!r} inflates to {max(info.file_size, data_bytes):,} bytes, more than the limit of"
+            f" {limit // (1024 * 1024)} MiB (--max-upload-mb)"
+        )
+    if limit is not None and info.file_size > max(INFLATE_RATIO_FLOOR, MAX_INFLATE_RATIO * info.compress_size):
+        raise PayloadTooLarge(
+            f".npz member {name!r} inflates {info.file_size // max(info.compress_size, 1):,} times (from"
+            f" {info.compress_size:,} to {info.file_size:,} bytes), more than {MAX_INFLATE_RATIO} times; save it with"
+            " np.savez (uncompressed) or as .npy"
+        )
+    if data_bytes < 0 or data_bytes > info.file_size:
+        raise invalid_tensor(f".npz member {name!r} declares shape {shape} but holds only {info.file_size:,} bytes")
+
+
+def read_npz(path: Path, member: str | None = None, *, limit: int | None = None, scratch: Path | None = None) -> np.ndarray:
+    """One 2-D array from an `.npz` archive (the only one, or one with a conventional name).
+
+    Every size is checked before it is allocated: the archive's member count, each member's
+    compression method (stored or deflate), declared size and header shape against `limit`. The
+    chosen member is then inflated to a file in `scratch` (never to memory), stopping at its declared
+    size, and memory-mapped; the file is unlinked at once, so nothing is left behind.
+    """
+    members, directory = _zip_directory_size(path)
+    if members > MAX_ARCHIVE_MEMBERS or directory > MAX_CENTRAL_DIRECTORY:
+        raise invalid_tensor(f".npz holds {members} members; at most {MAX_ARCHIVE_MEMBERS} are read")
+    extracted = (scratch or path.parent) / f".npz-{os.getpid()}-{os.urandom(4).hex()}.npy"
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if n.endswith(".npy")]
-            if len(archive.namelist()) > MAX_ARCHIVE_MEMBERS:
-                raise invalid_tensor(f".npz holds {len(archive.namelist())} members; at most {MAX_ARCHIVE_MEMBERS} are read")
+            infos = {info.filename: info for info in archive.infolist()}
             shapes: dict[str, tuple[int, ...]] = {}
-            for name in names:
-                with archive.open(name) as f:
-                    shapes[name[:-4]] = _read_npy_header(f)[0]
-            chosen = _pick_member(shapes, member, ".npz")
-            with archive.open(chosen + ".npy") as f:
-                array = np.lib.format.read_array(f, allow_pickle=False)
-    except InvalidInput:
+            for name, info in infos.items():
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise invalid_tensor(
+                        f".npz member {name!r} uses compression method {info.compress_type}; only stored and deflate are read"
+                    )
+                if name.endswith(".npy"):
+                    with archive.open(info) as f:
+                        shape, _, dtype = _read_npy_header(f)
+                    _npz_member_bytes(info, shape, dtype, limit)
+                    shapes[name[:-4]] = shape
+            chosen = infos[_pick_member(shapes, member, ".npz") + ".npy"]
+            budget = chosen.file_size if limit is None else min(limit, chosen.file_size)
+            written = 0
+            with archive.open(chosen) as source, open(extracted, "wb") as out:
+                while block := source.read(NPZ_CHUNK):
+                    written += len(block)
+                    if written > budget:
+                        raise invalid_tensor(f".npz member {chosen.filename!r} inflates past its declared size")
+                    out.write(block)
+        array = read_npy(extracted)
+    except (InvalidInput, PayloadTooLarge):
         raise
     except Exception as exc:
         raise invalid_tensor(f"not a valid .npz file: {exc}") from None
-    check_dtype(array.dtype)
+    finally:
+        extracted.unlink(missing_ok=True)  # a memory map keeps the data until it is closed
     return array
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import orjson
 
 from projector.data.atomic import atomic_write, move_into
-from projector.data.formats import Progress, check_finite, read_tensor, write_float32_npy
+from projector.data.formats import Progress, check_finite, read_tensor, sniff_format, write_float32_npy
 from projector.data.metadata import Metadata, column_types, index_metadata, parse_metadata_tsv, write_metadata_json
 from projector.data.sprite import check_sprite
 from projector.data.store import Store
@@ -27,8 +27,12 @@ def clean_name(name: str | None, fallback: str) -> str:
     return name
 
 
-def _is_stored_form(array: np.ndarray) -> bool:
-    return isinstance(array, np.memmap) and array.dtype == np.dtype("<f4") and array.flags.c_contiguous
+def _is_stored_form(array: np.ndarray, tensor_file: Path) -> bool:
+    """Whether `array` maps `tensor_file` itself and that file is already a float32 C-order `.npy`."""
+    return (
+        isinstance(array, np.memmap) and array.dtype == np.dtype("<f4") and array.flags.c_contiguous
+        and array.filename == str(tensor_file.resolve()) and sniff_format(tensor_file) == "npy"
+    )  # fmt: skip
 
 
 def ingest(
@@ -40,19 +44,23 @@ def ingest(
     array: np.ndarray | None = None,
     fmt: str | None = None,
     member: str | None = None,
-    metadata: bytes | Metadata | None = None,
-    sprite_file: Path | None = None,
+    metadata: bytes | Path | Metadata | None = None,
+    sprite_file: Path | bytes | None = None,
     sprite_dim: tuple[int, int] | None = None,
     progress: Progress | None = None,
     consume: bool = False,
     dataset_id: str | None = None,
     logdir_state: dict[str, Any] | None = None,
+    bookmarks: bytes | None = None,
+    max_bytes: int | None = None,
 ) -> dict[str, Any]:
     """Validate and store one dataset; returns the dataset object.
 
     With `consume=True` the tensor file is a temp file the caller owns: a float32 `.npy`
     is then moved into place instead of copied. Nothing is listed unless everything is valid.
-    `logdir_state` records where a logdir dataset came from (see `Store.logdir_state`).
+    `max_bytes` bounds what a compressed tensor file may inflate to. Metadata (TSV bytes or a
+    TSV file, parsed as a stream) and the sprite (a PNG file or its bytes) are optional.
+    `logdir_state` and `bookmarks` record where a logdir dataset came from (see `Store.logdir_state`).
     """
     if (tensor_file is None) == (array is None):
         raise ValueError("pass exactly one of tensor_file and array")
@@ -60,9 +68,9 @@ def ingest(
     try:
         if array is None:
             assert tensor_file is not None
-            array = read_tensor(tensor_file, fmt, member)
+            array = read_tensor(tensor_file, fmt, member, limit=max_bytes, scratch=store.dir.tmp)
         n, dim = array.shape
-        if consume and tensor_file is not None and _is_stored_form(array):
+        if consume and tensor_file is not None and _is_stored_form(array, tensor_file):
             check_finite(array, progress)
             del array
             move_into(tensor_file, staging.tensor)
@@ -80,8 +88,13 @@ def ingest(
         write_metadata_json(table, staging.metadata)
         if logdir_state is not None:
             atomic_write(staging.logdir_state, orjson.dumps(logdir_state))
+        if bookmarks is not None:
+            atomic_write(staging.bookmarks, bookmarks)
         single_dim = None
-        if sprite_file is not None:
+        if isinstance(sprite_file, bytes):
+            atomic_write(staging.sprite, sprite_file)
+            single_dim = check_sprite(staging.sprite, n, sprite_dim)
+        elif sprite_file is not None:
             single_dim = check_sprite(sprite_file, n, sprite_dim)
             with open(sprite_file, "rb") as sprite_in:
                 atomic_write(staging.sprite, lambda out: shutil.copyfileobj(sprite_in, out))

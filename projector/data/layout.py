@@ -6,6 +6,7 @@
     DATA/datasets/<id>/sprite.png       thumbnail atlas
     DATA/datasets/<id>/logdir.json      where a logdir dataset comes from
     DATA/datasets/<id>/selections/<name>.npy   a saved selection: row indices, int64
+    DATA/datasets/<id>/bookmarks.json   a logdir dataset's TensorBoard bookmarks, as the log had them
     DATA/datasets/<id>/knn-<metric>-<k>-{indices,distances}.npy   the shared kNN graph
     DATA/datasets/<id>/<name>.npy       other derived caches (unit rows, squared norms)
     DATA/projections/<pid>.npy          finished coordinates, float32 n × dims
@@ -55,6 +56,10 @@ class DatasetFiles:
     @property
     def logdir_state(self) -> Path:
         return self.folder / "logdir.json"
+
+    @property
+    def bookmarks(self) -> Path:
+        return self.folder / "bookmarks.json"
 
     def derived(self, name: str) -> Path:
         return self.folder / f"{name}.npy"

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
 from projector.data.atomic import atomic_write
 from projector.errors import InvalidInput
+from projector.logdir.errors import plural
 
 MAX_COLUMNS = 1000
 MAX_CELLS = 25_000_000  # rows × columns held as Python strings (~60 bytes each at worst)
+MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -50,42 +55,88 @@ def _unique_names(names: list[str]) -> list[str]:
     return out
 
 
-def parse_metadata_tsv(data: bytes, n_rows: int | None = None) -> Metadata:
-    """Parse metadata the way TensorBoard does.
+MetadataSource = bytes | Path | BinaryIO
+
+
+def _logical_lines(f: BinaryIO) -> Iterator[str]:
+    """Lines as TensorBoard splits them (`\\n`, `\\r\\n` or a lone `\\r`), decoded from UTF-8 (a BOM is dropped)."""
+    number = 0
+    while raw := f.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise invalid_metadata(f"metadata line {number} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB")
+        if raw.endswith(b"\r\n"):
+            raw = raw[:-2]
+        elif raw.endswith((b"\n", b"\r")):  # "\r" only on a last line without "\n"
+            raw = raw[:-1]
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise invalid_metadata(f"metadata is not UTF-8 text (invalid byte at line {number})") from None
+        yield from text.split("\r")
+
+
+def _cells(line: str, number: int, columns: int) -> list[str]:
+    cells = line.count("\t") + 1  # counted before splitting: a hostile line cannot make millions of strings
+    if cells != columns:
+        raise invalid_metadata(f"metadata line {number} has {plural(cells, 'cell')} but the header has {columns}")
+    return line.split("\t")
+
+
+def parse_metadata_tsv(source: MetadataSource, n_rows: int | None = None) -> Metadata:
+    """Parse metadata the way TensorBoard does, as a stream: reading stops one row past `n_rows`.
 
     A first line with a tab is a header of column names; otherwise the file is one column
-    named `label` without a header. A single column whose line count is exactly one more than
-    the tensor's rows is taken as having a header (what `metadata_header=["x"]` writes).
-    CRLF line ends and a UTF-8 byte-order mark are accepted.
+    named `label` without a header. So a one-column file with one line more than the tensor
+    has rows (a header line, as `add_embedding(metadata_header=["x"])` writes) is refused, as
+    TensorBoard's page refuses it, with a detail that says why.
+    CRLF line ends and a UTF-8 byte-order mark are accepted. `source` is the TSV's bytes, a
+    file, or an open binary file.
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line_number = data[: exc.start].count(b"\n") + 1
-        raise invalid_metadata(f"metadata is not UTF-8 text (invalid byte at line {line_number})") from None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if not lines:
+    if isinstance(source, Path):
+        with open(source, "rb") as f:
+            return parse_metadata_tsv(f, n_rows)
+    if isinstance(source, bytes):
+        return parse_metadata_tsv(io.BytesIO(source), n_rows)
+    lines = _logical_lines(source)
+    first = next(lines, None)
+    if first is None:
         raise invalid_metadata("the metadata file is empty")
-    if "\t" in lines[0]:
-        header = lines[0].split("\t")
-        if len(header) > MAX_COLUMNS:
-            raise invalid_metadata(f"metadata has {len(header)} columns; at most {MAX_COLUMNS} are supported")
-        rows = []
-        for number, line in enumerate(lines[1:], start=2):
-            cells = line.split("\t")
-            if len(cells) != len(header):
-                raise invalid_metadata(f"metadata line {number} has {len(cells)} cells but the header has {len(header)}")
-            rows.append(cells)
+    width = first.count("\t") + 1
+    if width > MAX_COLUMNS:
+        raise invalid_metadata(f"metadata has {width} columns; at most {MAX_COLUMNS} are supported")
+    if n_rows is not None and n_rows * width > MAX_CELLS:
+        raise invalid_metadata(f"{n_rows:,} rows × {width} columns is more than {MAX_CELLS:,} metadata cells")
+    most = None if n_rows is None else n_rows + (width == 1)  # one line more names a one-column header as such
+    rows: list[list[str]] = []
+    if width > 1:
+        header = first.split("\t")
+        for number, line in enumerate(lines, start=2):
+            if most is not None and len(rows) >= most:
+                raise _mismatch(f"more than {n_rows}", n_rows)
+            rows.append(_cells(line, number, width))
         metadata = Metadata(_unique_names(header), rows)
-    elif n_rows is not None and len(lines) == n_rows + 1:
-        metadata = Metadata(_unique_names([lines[0]]), [[line] for line in lines[1:]])
     else:
-        metadata = Metadata(["label"], [[line] for line in lines])
+        rows.append([first])
+        for line in lines:
+            if most is not None and len(rows) >= most:
+                raise _mismatch(f"more than {most}", n_rows)
+            rows.append([line])
+        if n_rows is not None and len(rows) == n_rows + 1:
+            raise InvalidInput(
+                f"metadata has {n_rows + 1} lines but the tensor has {n_rows} rows: a one-column metadata file has no header line"
+                " (a first line is a header only when it has a tab, as in TensorBoard); remove the first line or add a second column",
+                code="metadata_mismatch",
+            )
+        metadata = Metadata(["label"], rows)
     if n_rows is not None and len(metadata.rows) != n_rows:
-        raise InvalidInput(f"metadata has {len(metadata.rows)} rows but the tensor has {n_rows}", code="metadata_mismatch")
+        raise _mismatch(str(len(metadata.rows)), n_rows)
     return metadata
+
+
+def _mismatch(count: str, n_rows: int | None) -> InvalidInput:
+    rows = "row" if count == "1" else "rows"
+    return InvalidInput(f"metadata has {count} {rows} but the tensor has {n_rows}", code="metadata_mismatch")
 
 
 MAX_CLASS_IDS = 12  # an integer column with at most this many values is a set of classes

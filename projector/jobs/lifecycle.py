@@ -10,6 +10,8 @@ a condition, asyncio tasks (the SSE stream) through an event set on their own lo
 from __future__ import annotations
 
 import asyncio
+import collections
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -19,13 +21,16 @@ from typing import Any
 import numpy as np
 
 from projector.data.store import INTERRUPTED, Store
-from projector.errors import Conflict, InvalidParameter, NotFound, ProjectorError
+from projector.errors import Conflict, InvalidParameter, NotFound, ProjectorError, TooManyRequests
 from projector.jobs.clusters import FINISHERS
 from projector.jobs.executors.base import Executor, JobSpec, Message
 from projector.jobs.methods import check_dims, get_method
 
 TERMINAL = ("done", "failed", "cancelled")
+log = logging.getLogger("projector.jobs")
 STORE_POLL_SECONDS = 0.5  # only for a job another process runs (e.g. `projector project` beside a server)
+KEPT_CANCELLED = 16  # cancelled jobs whose last frame stays in memory to be shown; older ones are dropped
+QUEUE_RETRY_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class Job:
     row: dict[str, Any]
     frame: Frame | None = None
     version: int = 0  # bumped on every change; waiters compare it
+    queued_at: float = field(default_factory=time.monotonic)
+    started_at: float | None = None  # when its work started (time.monotonic)
     watchers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=set)
 
     @property
@@ -52,15 +59,19 @@ class Job:
 
 
 class Jobs:
-    """Projection jobs of one data dir, run by `executor`."""
+    """Projection jobs of one data dir, run by `executor`; at most `max_queued` wait for a worker."""
 
-    def __init__(self, store: Store, executor: Executor) -> None:
+    def __init__(self, store: Store, executor: Executor, max_queued: int | None = None) -> None:
         self.store = store
         self.executor = executor
+        self.max_queued = max_queued
         self._jobs: dict[str, Job] = {}
+        self._cancelled: collections.deque[tuple[str, Job]] = collections.deque()
+        self._admission = threading.Lock()  # between counting the queue and taking a place in it
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self.started = 0  # jobs whose work actually started (tests count cache hits with it)
+        self.on_finish: list[Callable[[dict[str, Any], float], None]] = []  # (projection, seconds it ran), e.g. metrics
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -78,10 +89,24 @@ class Jobs:
 
     def start(self, dataset_id: str, method: str, dims: int, params: dict[str, Any]) -> dict[str, Any]:
         """Start a validated job (a projection, or a task such as clusters) unless the cache has it; returns it."""
-        projection, needs_run = self.store.claim_projection(dataset_id, method, dims, params)
-        if needs_run:
-            self.submit(projection)
+        with self._admission:
+            if self.max_queued is not None and self.queued() >= self.max_queued:
+                cached = self.store.cached_projection(dataset_id, method, dims, params)
+                if cached is None:
+                    raise TooManyRequests(
+                        f"{self.queued()} projections are already waiting (--max-queued-jobs); try again later",
+                        code="queue_full", retry_after=QUEUE_RETRY_SECONDS,
+                    )  # fmt: skip
+                return self.get(cached["id"])
+            projection, needs_run = self.store.claim_projection(dataset_id, method, dims, params)
+            if needs_run:
+                self.submit(projection)
         return self.get(projection["id"])
+
+    def queued(self) -> int:
+        """Jobs of this process waiting for a worker."""
+        with self._lock:
+            return sum(1 for job in self._jobs.values() if job.status == "queued")
 
     def _check_init_from(self, pid: str, n: int, dims: int) -> None:
         """A layout to start from must be a finished projection with the same number of points and dims."""
@@ -249,8 +274,14 @@ class Jobs:
             if kind == "ended":
                 if job.status not in TERMINAL:
                     self._finish(pid, "failed", f"the projection worker stopped unexpectedly ({message[1] or 'no reason given'})")
-                if job.status != "cancelled":  # a cancelled job keeps its last frame to show; others are on disk
+                if job.status != "cancelled":  # finished coordinates are on disk
                     self._jobs.pop(pid, None)
+                else:  # a cancelled job keeps its last frame to show, for the last few only
+                    self._cancelled.append((pid, job))
+                    while len(self._cancelled) > KEPT_CANCELLED:
+                        old_pid, old_job = self._cancelled.popleft()
+                        if self._jobs.get(old_pid) is old_job:
+                            del self._jobs[old_pid]
                 self._notify(job)
                 return
             if kind == "quality":
@@ -262,6 +293,9 @@ class Jobs:
                 self.store.update_projection(pid, status="running")
                 job.row["status"] = "running"
                 self.started += 1
+                job.started_at = time.monotonic()
+                waited = job.started_at - job.queued_at
+                log.info("projection %s started: %s of dataset %s, queued %.2f s", pid, _title(job.row), job.row["dataset"], waited)
             elif kind == "progress":
                 job.row["progress"] = message[1]
                 job.row["iteration"] = max(job.row["iteration"], message[2])
@@ -297,6 +331,11 @@ class Jobs:
         job.row = self.store.get_projection(pid)
         if status != "cancelled":
             job.frame = None  # the finished coordinates are on disk now
+        seconds = time.monotonic() - (job.started_at if job.started_at is not None else job.queued_at)
+        level = logging.WARNING if status == "failed" else logging.INFO
+        log.log(level, "projection %s %s: %s in %.2f s%s", pid, status, _title(job.row), seconds, f" ({error})" if error else "")
+        for listener in self.on_finish:
+            listener(job.row, seconds)
         self._notify(job)
 
     def _notify(self, job: Job) -> None:
@@ -307,3 +346,7 @@ class Jobs:
                 loop.call_soon_threadsafe(event.set)
             except RuntimeError:  # that loop has closed
                 job.watchers.discard((loop, event))
+
+
+def _title(row: dict[str, Any]) -> str:
+    return f"{row['method']} {row['dims']}D"

@@ -1,14 +1,16 @@
 """What a job process runs: the projection, then its quality score, reported over a pipe.
 
 Isolated in its own process, so a crash or a kill never takes the server down; cancelling is
-done by killing it.
+done by stopping it: SIGTERM first (it exits cleanly), SIGKILL if it has not after a grace.
 """
 
 from __future__ import annotations
 
+import signal
 import time
 import traceback
 from multiprocessing.connection import Connection
+from types import FrameType
 
 import numpy as np
 
@@ -58,8 +60,22 @@ def run_job(spec: JobSpec, send: Emit) -> None:
         send(("quality", {"error": f"{type(exc).__name__}: {exc}"}))
 
 
+def exit_on_sigterm() -> None:
+    """Make SIGTERM end this process through SystemExit, so its finalizers run.
+
+    Numba's thread pool creates a named multiprocessing semaphore; a process killed outright
+    leaves it to the resource tracker, which warns about it when the server stops.
+    """
+
+    def leave(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, leave)
+
+
 def main(conn: Connection, spec: JobSpec) -> None:
     """Entry point of a local job process."""
+    exit_on_sigterm()
     try:
         run_job(spec, conn.send)
     finally:

@@ -118,15 +118,15 @@ def lagrange_weights(Y, y_min, box_width, n_boxes, n_nodes, boxes, weights):
 
 @numba.njit(**_JIT)
 def scatter_charges_2d(Y, center, boxes, weights, grid):
-    """Spread the charges ``(1, y, |y|^2)`` of every point onto the 2-D node grid.
+    """Spread the charges ``(1, y)`` of every point onto the 2-D node grid.
 
     Parameters
     ----------
     Y : ndarray of shape (n, 2), float64
     center : ndarray of shape (2,)
-        Subtracted from Y so the squared-norm charge stays small.
+        Subtracted from Y, so the normaliser's terms in `gather_forces_2d` stay small.
     boxes, weights : from `lagrange_weights`
-    grid : ndarray of shape (4, M, M), float64
+    grid : ndarray of shape (3, M, M), float64
         Zeroed and filled; ``M = n_boxes * n_nodes``.
     """
     n = Y.shape[0]
@@ -135,7 +135,6 @@ def scatter_charges_2d(Y, center, boxes, weights, grid):
     for i in range(n):
         y0 = Y[i, 0] - center[0]
         y1 = Y[i, 1] - center[1]
-        sq = y0 * y0 + y1 * y1
         g0 = boxes[i, 0] * p
         g1 = boxes[i, 1] * p
         for a in range(p):
@@ -145,7 +144,6 @@ def scatter_charges_2d(Y, center, boxes, weights, grid):
                 grid[0, g0 + a, g1 + b] += w
                 grid[1, g0 + a, g1 + b] += w * y0
                 grid[2, g0 + a, g1 + b] += w * y1
-                grid[3, g0 + a, g1 + b] += w * sq
 
 
 @numba.njit(**_JIT)
@@ -157,12 +155,12 @@ def gather_forces_2d(Y, center, boxes, weights, potentials, rep, z):
     Y : ndarray of shape (n, 2), float64
     center : ndarray of shape (2,)
     boxes, weights : from `lagrange_weights`
-    potentials : ndarray of shape (4, M, M), float64
+    potentials : ndarray of shape (3, M, M), float64
         The charge grids convolved with ``w^2 = (1 + r^2)^-2``.
     rep : ndarray of shape (n, 2), float64
         Output: ``sum_j w_ij^2 (y_i - y_j)`` (not yet divided by Z).
     z : ndarray of shape (n,), float64
-        Output: ``sum_j w_ij`` including ``j = i`` (which adds 1).
+        Output: terms summing to ``sum_{i, j} w_ij`` including ``j = i`` (which adds n).
     """
     n = Y.shape[0]
     p = weights.shape[2]
@@ -170,7 +168,6 @@ def gather_forces_2d(Y, center, boxes, weights, potentials, rep, z):
         phi0 = 0.0
         phi1 = 0.0
         phi2 = 0.0
-        phi3 = 0.0
         g0 = boxes[i, 0] * p
         g1 = boxes[i, 1] * p
         for a in range(p):
@@ -180,18 +177,18 @@ def gather_forces_2d(Y, center, boxes, weights, potentials, rep, z):
                 phi0 += w * potentials[0, g0 + a, g1 + b]
                 phi1 += w * potentials[1, g0 + a, g1 + b]
                 phi2 += w * potentials[2, g0 + a, g1 + b]
-                phi3 += w * potentials[3, g0 + a, g1 + b]
         y0 = Y[i, 0] - center[0]
         y1 = Y[i, 1] - center[1]
         rep[i, 0] = y0 * phi0 - phi1
         rep[i, 1] = y1 * phi0 - phi2
-        # w = w^2 (1 + |y_i - y_j|^2), expanded so the charges need not know y_i.
-        z[i] = (1.0 + y0 * y0 + y1 * y1) * phi0 - 2.0 * (y0 * phi1 + y1 * phi2) + phi3
+        # w = w^2 (1 + |y_i|^2 - 2 y_i.y_j + |y_j|^2) summed over i and j; the interpolated
+        # kernel is symmetric, so the |y_j|^2 terms sum to those of |y_i|^2.
+        z[i] = (1.0 + 2.0 * (y0 * y0 + y1 * y1)) * phi0 - 2.0 * (y0 * phi1 + y1 * phi2)
 
 
 @numba.njit(**_JIT)
 def scatter_charges_3d(Y, center, boxes, weights, grid):
-    """3-D `scatter_charges_2d`: grid of shape (5, M, M, M)."""
+    """3-D `scatter_charges_2d`: grid of shape (4, M, M, M)."""
     n = Y.shape[0]
     p = weights.shape[2]
     grid[:] = 0.0
@@ -199,7 +196,6 @@ def scatter_charges_3d(Y, center, boxes, weights, grid):
         y0 = Y[i, 0] - center[0]
         y1 = Y[i, 1] - center[1]
         y2 = Y[i, 2] - center[2]
-        sq = y0 * y0 + y1 * y1 + y2 * y2
         g0 = boxes[i, 0] * p
         g1 = boxes[i, 1] * p
         g2 = boxes[i, 2] * p
@@ -213,12 +209,11 @@ def scatter_charges_3d(Y, center, boxes, weights, grid):
                     grid[1, g0 + a, g1 + b, g2 + c] += w * y0
                     grid[2, g0 + a, g1 + b, g2 + c] += w * y1
                     grid[3, g0 + a, g1 + b, g2 + c] += w * y2
-                    grid[4, g0 + a, g1 + b, g2 + c] += w * sq
 
 
 @numba.njit(**_JIT)
 def gather_forces_3d(Y, center, boxes, weights, potentials, rep, z):
-    """3-D `gather_forces_2d`: potentials of shape (5, M, M, M), rep of shape (n, 3)."""
+    """3-D `gather_forces_2d`: potentials of shape (4, M, M, M), rep of shape (n, 3)."""
     n = Y.shape[0]
     p = weights.shape[2]
     for i in range(n):
@@ -226,7 +221,6 @@ def gather_forces_3d(Y, center, boxes, weights, potentials, rep, z):
         phi1 = 0.0
         phi2 = 0.0
         phi3 = 0.0
-        phi4 = 0.0
         g0 = boxes[i, 0] * p
         g1 = boxes[i, 1] * p
         g2 = boxes[i, 2] * p
@@ -240,40 +234,13 @@ def gather_forces_3d(Y, center, boxes, weights, potentials, rep, z):
                     phi1 += w * potentials[1, g0 + a, g1 + b, g2 + c]
                     phi2 += w * potentials[2, g0 + a, g1 + b, g2 + c]
                     phi3 += w * potentials[3, g0 + a, g1 + b, g2 + c]
-                    phi4 += w * potentials[4, g0 + a, g1 + b, g2 + c]
         y0 = Y[i, 0] - center[0]
         y1 = Y[i, 1] - center[1]
         y2 = Y[i, 2] - center[2]
         rep[i, 0] = y0 * phi0 - phi1
         rep[i, 1] = y1 * phi0 - phi2
         rep[i, 2] = y2 * phi0 - phi3
-        z[i] = (1.0 + y0 * y0 + y1 * y1 + y2 * y2) * phi0 - 2.0 * (y0 * phi1 + y1 * phi2 + y2 * phi3) + phi4
-
-
-@numba.njit(parallel=True, **_JIT)
-def exact_repulsive(Y, rep, z):
-    """Exact O(n^2) repulsion: ``sum_j w_ij^2 (y_i - y_j)`` and ``sum_{j != i} w_ij``.
-
-    For small inputs, where a grid costs more than the pairs. Shapes as `gather_forces_2d`.
-    """
-    n, d = Y.shape
-    for i in numba.prange(n):
-        for c in range(d):
-            rep[i, c] = 0.0
-        s = 0.0
-        for j in range(n):
-            if j == i:
-                continue
-            d2 = 0.0
-            for c in range(d):
-                diff = Y[i, c] - Y[j, c]
-                d2 += diff * diff
-            w = 1.0 / (1.0 + d2)
-            s += w
-            w2 = w * w
-            for c in range(d):
-                rep[i, c] += w2 * (Y[i, c] - Y[j, c])
-        z[i] = s
+        z[i] = (1.0 + 2.0 * (y0 * y0 + y1 * y1 + y2 * y2)) * phi0 - 2.0 * (y0 * phi1 + y1 * phi2 + y2 * phi3)
 
 
 @numba.njit(**_JIT)

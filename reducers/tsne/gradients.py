@@ -1,11 +1,15 @@
 """The t-SNE gradient: exact attraction over sparse P, approximated repulsion.
 
-In 2-D the repulsive term follows FIt-SNE (Linderman et al. 2019): charges are interpolated
-onto a uniform grid with Lagrange polynomials, convolved with the squared Cauchy kernel
-by FFT, and interpolated back. One squared-kernel convolution of the charges
-``(1, y, |y|^2)`` gives both the force ``sum_j w_ij^2 (y_i - y_j)`` and the normaliser
-``Z = sum_{i != j} w_ij``, because ``w = w^2 (1 + |y_i - y_j|^2)``. In 3-D it is
-Barnes-Hut (`_barnes_hut`); small inputs use the exact O(n^2) sum.
+Repulsion by size: below a few thousand points the exact O(n^2) sum (`_exact`); then
+Barnes-Hut, walked once per group of Z-ordered points (`_quadtree` in 2-D, `_barnes_hut` in
+3-D); in 2-D above ~100,000 points FIt-SNE's interpolation (Linderman et al. 2019): charges
+are interpolated onto a uniform grid with Lagrange polynomials, convolved with the squared
+Cauchy kernel by FFT, and interpolated back. A grid of fixed spacing costs what the
+layout's area costs, a tree what its points cost, so the tree wins until the layout is
+dense (measured in `DEFAULT_GRID`'s comment). One squared-kernel convolution of the charges
+``(1, y)`` gives the force ``sum_j w_ij^2 (y_i - y_j)`` and, through
+``w = w^2 (1 + |y_i - y_j|^2)`` and the symmetry of the interpolated kernel, the normaliser
+``Z = sum_{i != j} w_ij``.
 
 Gradient convention (as bhtsne and openTSNE): the factor 4 of the exact KL gradient is
 left out, so learning rates are four times scikit-learn's.
@@ -18,9 +22,22 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 
-from reducers.tsne import _barnes_hut, _kernels
+from reducers.tsne import _barnes_hut, _exact, _kernels, _quadtree
 
 __all__ = ["GridParams", "BarnesHutParams", "Workspace", "attractive", "repulsive", "DEFAULT_GRID"]
+
+
+@dataclass(frozen=True)
+class BarnesHutParams:
+    """Barnes-Hut repulsion: a cell of side s at distance r is summarised when s < theta r.
+
+    With ``group_size > 1``, r is the distance to the bounding box of a group of that many
+    consecutive Z-ordered points, which share one walk of the tree.
+    """
+
+    theta: float = 0.5
+    exact_below: int = 0
+    group_size: int = 1
 
 
 @dataclass(frozen=True)
@@ -41,7 +58,11 @@ class GridParams:
         needs smaller boxes (at 4 nodes and 1.0 units: 1.2% on a 500-point layout,
         0.24% on a 20,000-point one; 0.38% and 0.08% at 0.75 units).
     exact_below : int
-        Below this many points the exact O(n^2) sum is cheaper than a grid.
+        Below this many points the exact O(n^2) sum is used.
+    tree_below : int
+        Below this many points (and from `exact_below` on) Barnes-Hut with `tree` is used.
+    tree : BarnesHutParams
+    fft_dtype : type
     """
 
     n_nodes: int = 3
@@ -50,30 +71,21 @@ class GridParams:
     fine_box_width: float = 1.0
     fine_below: int = 0
     exact_below: int = 0
+    tree_below: int = 0
+    tree: BarnesHutParams = BarnesHutParams(theta=0.5, group_size=16)
     fft_dtype: type = np.float64
 
 
-@dataclass(frozen=True)
-class BarnesHutParams:
-    """Barnes-Hut repulsion: a cell of side s at distance r is summarised when s < theta r.
-
-    With ``group_size > 1``, r is the distance to the bounding box of a group of that many
-    consecutive Z-ordered points, which share one walk of the tree.
-    """
-
-    theta: float = 0.5
-    exact_below: int = 0
-    group_size: int = 1
-
-
-# 2-D: FIt-SNE's scheme with 4 nodes per box instead of 3 (openTSNE's default, 3 nodes per
-# 1-unit box, errs 0.9% on a 20,000-point layout and ~4% on 500 points), paid for by
-# float32 FFTs, whose rounding stays far below the interpolation error.
+# 2-D: exact sum below 4,000 points, grouped Barnes-Hut to 100,000, then FIt-SNE's grid with
+# 4 nodes per box instead of 3 (openTSNE's default, 3 nodes per 1-unit box, errs 0.9% on a
+# 20,000-point layout and ~4% on 500 points), paid for by float32 FFTs, whose rounding stays
+# far below the interpolation error. The tree is cheaper than the grid for a sparse layout:
+# a 10,000-point layout of text embeddings spans 155 units, and its repulsion cost 12 ms of
+# CPU by tree (0.8% error), 137 ms by the grid (0.9%) and 29 ms exactly.
 # 3-D: a grid that accurate has M^3 nodes (a 20,000-point layout spanning ~60 units would
 # need ~500^3), far slower than Barnes-Hut. Walking the tree once per 16 Z-ordered points
 # is 2.4x faster than once per point at theta 0.5 and more accurate (0.4% against 0.8%
 # on 20,000 points; 0.13% against 0.9% on 500).
-# Below `exact_below` points the exact O(n^2) sum is faster than either.
 DEFAULT_GRID = {
     2: GridParams(
         n_nodes=4,
@@ -82,10 +94,20 @@ DEFAULT_GRID = {
         fine_box_width=0.75,
         fine_below=10_000,
         fft_dtype=np.float32,
-        exact_below=3500,
+        exact_below=4000,
+        tree_below=100_000,
     ),
     3: BarnesHutParams(theta=0.5, exact_below=1000, group_size=16),
 }
+
+
+def _tree_params(grid: GridParams | BarnesHutParams, n: int) -> BarnesHutParams | None:
+    """The Barnes-Hut parameters used for n points, or None when it is not a tree."""
+    if n < grid.exact_below:
+        return None
+    if isinstance(grid, BarnesHutParams):
+        return grid
+    return grid.tree if n < grid.tree_below else None
 
 
 class Workspace:
@@ -93,27 +115,29 @@ class Workspace:
 
     def __init__(self, n: int, d: int, grid: GridParams | BarnesHutParams):
         self.grid = grid
+        self.tree = _tree_params(grid, n)
         self.n_cells = 8 * n + 64
         self.attr = np.empty((n, d))
         self.rep = np.empty((n, d))
         self.z = np.empty(n)
         self.kl_terms = np.empty(n)
+        self.columns = np.empty((d, n), dtype=np.float32) if n < grid.exact_below else None
         if isinstance(grid, GridParams):
             self.boxes = np.empty((n, d), dtype=np.int64)
             self.weights = np.empty((n, d, grid.n_nodes))
-        else:
+        if self.tree is not None:
             self.leaf_of = np.empty(n, dtype=np.int64)
             self.rep_sorted = np.empty((n, d))
-            self._alloc_tree(self.n_cells)
+            self._alloc_tree(self.n_cells, d)
         self._grids: dict[int, np.ndarray] = {}
         self.spectrum = None
-        self.spectrum_key = None
+        self.spectrum_key: tuple | None = None
 
-    def _alloc_tree(self, cap: int) -> None:
+    def _alloc_tree(self, cap: int, d: int) -> None:
         self.n_cells = cap
-        self.center = np.empty((cap, 3))
+        self.center = np.empty((cap, d))
         self.half = np.empty(cap)
-        self.cells = np.empty((cap, 5))
+        self.cells = np.empty((cap, d + 2))
         self.first_child = np.empty(cap, dtype=np.int64)
         self.point = np.empty(cap, dtype=np.int64)
 
@@ -121,7 +145,7 @@ class Workspace:
         g = self._grids.get(m)
         if g is None:
             self._grids.clear()
-            g = self._grids[m] = np.empty((d + 2,) + (m,) * d)
+            g = self._grids[m] = np.empty((d + 1,) + (m,) * d)
         return g
 
 
@@ -204,10 +228,11 @@ def repulsive(Y: np.ndarray, ws: Workspace, workers: int = 1) -> tuple[np.ndarra
     n, d = Y.shape
     grid = ws.grid
     if n < grid.exact_below:
-        _kernels.exact_repulsive(Y, ws.rep, ws.z)
+        _exact.repulsive(Y, ws.columns, ws.rep, ws.z)
         return ws.rep, float(ws.z.sum(dtype=np.float64))
-    if isinstance(grid, BarnesHutParams):
-        return _repulsive_bh(Y, ws)
+    if ws.tree is not None:
+        return _repulsive_bh(Y, ws, ws.tree)
+    assert isinstance(grid, GridParams)
     lo = Y.min(axis=0)
     span = float((Y.max(axis=0) - lo).max()) * (1 + 1e-6) + 1e-12
     box_width = grid.fine_box_width if n < grid.fine_below else grid.box_width
@@ -228,7 +253,7 @@ def repulsive(Y: np.ndarray, ws: Workspace, workers: int = 1) -> tuple[np.ndarra
         ws.spectrum = _kernel_spectrum(m, d, box_width / p, size, grid.fft_dtype, workers)
         ws.spectrum_key = key
     # Shift so the grid's lower corner is the origin; charges are taken about the centre
-    # so |y|^2 stays small next to the other charges.
+    # so the |y|^2 terms of the normaliser stay small.
     Ys = Y - lo
     center = np.full(d, 0.5 * n_boxes * box_width)
     _kernels.lagrange_weights(Ys, 0.0, box_width, n_boxes, p, ws.boxes, ws.weights)
@@ -246,21 +271,26 @@ def repulsive(Y: np.ndarray, ws: Workspace, workers: int = 1) -> tuple[np.ndarra
     return ws.rep, float(ws.z.sum(dtype=np.float64)) - n
 
 
-def _repulsive_bh(Y: np.ndarray, ws: Workspace) -> tuple[np.ndarray, float]:
+def _repulsive_bh(Y: np.ndarray, ws: Workspace, params: BarnesHutParams) -> tuple[np.ndarray, float]:
+    d = Y.shape[1]
     lo = Y.min(axis=0)
     hi = Y.max(axis=0)
     span = float((hi - lo).max()) * (1 + 1e-6) + 1e-12
     # Build and walk the tree in Z-order so neighbouring walks share cached cells.
-    order = _barnes_hut.morton_order(Y, lo, 1023.0 / span)
+    tree = _quadtree if d == 2 else _barnes_hut
+    order = tree.morton_order(Y, lo, (65535.0 if d == 2 else 1023.0) / span)
     Ys = np.ascontiguousarray(Y[order])
+    build = _quadtree.build if d == 2 else _barnes_hut.build_octree
     while True:
-        used = _barnes_hut.build_octree(Ys, 0.5 * (lo + hi), 0.5 * span, ws.center, ws.half, ws.cells, ws.first_child, ws.point, ws.leaf_of)
+        used = build(Ys, 0.5 * (lo + hi), 0.5 * span, ws.center, ws.half, ws.cells, ws.first_child, ws.point, ws.leaf_of)
         if used >= 0:
             break
-        ws._alloc_tree(2 * ws.n_cells)
-    if ws.grid.group_size > 1:
-        _barnes_hut.repulsive_bh_grouped(Ys, ws.grid.theta, ws.cells, ws.first_child, ws.leaf_of, ws.grid.group_size, ws.rep_sorted, ws.z)
+        ws._alloc_tree(2 * ws.n_cells, d)
+    if d == 2:
+        _quadtree.repulsive(Ys, params.theta, ws.cells, ws.first_child, ws.leaf_of, max(params.group_size, 1), ws.rep_sorted, ws.z)
+    elif params.group_size > 1:
+        _barnes_hut.repulsive_bh_grouped(Ys, params.theta, ws.cells, ws.first_child, ws.leaf_of, params.group_size, ws.rep_sorted, ws.z)
     else:
-        _barnes_hut.repulsive_bh(Ys, ws.grid.theta, ws.cells, ws.first_child, ws.leaf_of, ws.rep_sorted, ws.z)
+        _barnes_hut.repulsive_bh(Ys, params.theta, ws.cells, ws.first_child, ws.leaf_of, ws.rep_sorted, ws.z)
     ws.rep[order] = ws.rep_sorted
     return ws.rep, float(ws.z.sum(dtype=np.float64))

@@ -54,7 +54,6 @@ export function install(app, els) {
     panels.toolbar.setIsolated(state.isolated, scene.hasHighlight() ? 1 : 0);
     listLabels();
     app.syncUrl();
-    bus.emit('selection:changed', { count: rows.length });
   }
 
   /** @param {Float32Array} polygon @param {import('./tool.js').Combine} how */
@@ -72,7 +71,9 @@ export function install(app, els) {
         // Hidden points (the view's Isolate) cannot be selected; the flags travel only then.
         ...(scene.isolated ? { flags: scene.flags, hiddenBit: FLAG_HIDDEN } : {}),
       }, current);
-      if (!live(gen) || coords !== scene.coords) return;
+      // A running job's next frame keeps the rows (the points were inside when drawn); another
+      // layout size (2D / 3D, another dataset) drops them.
+      if (!live(gen) || scene.coords?.length !== coords.length) return;
       const t1 = performance.now();
       setRows(combine(rows, res.rows, how));
       const t2 = performance.now();

@@ -57,7 +57,7 @@ async def create_dataset(request: Request) -> Response:
                 raise InvalidInput("the `tensor` part is empty", code="empty_body")
             tensor_file, fmt = tensor.path, None
             if "metadata" in parts:
-                metadata = parts["metadata"].path.read_bytes()  # type: ignore[union-attr]
+                metadata = parts["metadata"].path  # parsed as a stream in the thread pool
             if "sprite" in parts:
                 sprite = parts["sprite"].path
             if "sprite_dim" in parts:
@@ -100,6 +100,7 @@ async def create_dataset(request: Request) -> Response:
             sprite_file=sprite,
             sprite_dim=sprite_dim,
             consume=True,
+            max_bytes=limit,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -158,4 +159,4 @@ async def logdir_status(request: Request) -> Response:
     sync = request.app.state.logdir
     if sync is None:
         return JSONResponse({"logdir": None, "scans": 0, "problems": []})
-    return JSONResponse({"logdir": str(sync.logdir), "scans": sync.scans, "problems": sync.problems})
+    return JSONResponse({"logdir": sync.logdir.name, "scans": sync.scans, "problems": sync.problems})  # no absolute paths

@@ -51,3 +51,7 @@ class Executor(ABC):
     @abstractmethod
     def shutdown(self) -> None:
         """Stop every job's work now and release the executor's resources."""
+
+    def problem(self) -> str | None:
+        """Why jobs cannot run now (e.g. a cluster that cannot be reached), or None; for the readiness check."""
+        return None

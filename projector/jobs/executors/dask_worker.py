@@ -206,8 +206,12 @@ class Relay:
             return
         # Replaced whole (rename) but not fsynced: a frame is worthless after a crash.
         tmp = temp_name(self.frame_path)
-        tmp.write_bytes(data)
-        os.replace(tmp, self.frame_path)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, self.frame_path)
+        except OSError:  # a full or failing disk costs the frame, not the job
+            tmp.unlink(missing_ok=True)
+            return
         self._next_frame = started + max(FRAME_INTERVAL, FRAME_WRITE_SHARE * (time.monotonic() - started))
         self.worker.log_event(self.topic, [self.key, "frame-file", int(iteration), [int(shape[0]), int(shape[1])]])
 

@@ -20,6 +20,7 @@ from projector.jobs.executors.base import Emit, Executor, JobSpec
 from reducers.warmup import warm_up
 
 POLL_SECONDS = 0.1
+STOP_GRACE_SECONDS = 0.5  # after SIGTERM, before SIGKILL
 # Imported once by the forkserver, so every job process starts with them loaded (imports only:
 # nothing runs there, so no thread pool exists yet when a job is forked).
 PRELOAD = ["projector.jobs.worker", "reducers.tsne", "reducers.umap_adapter", "reducers.quality"]
@@ -72,9 +73,12 @@ class LocalExecutor(Executor):
         with self._lock:
             for stop in self._stop.values():
                 stop.set()
-        if self.warm_up_process is not None and self.warm_up_process.is_alive():
-            self.warm_up_process.kill()
+        if self.warm_up_process is not None:
+            stop_process(self.warm_up_process)
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def problem(self) -> str | None:
+        return "the executor is shutting down" if self._stopping.is_set() else None
 
     def _run(self, spec: JobSpec, emit: Emit, stop: threading.Event) -> None:
         detail: str | None = None
@@ -98,8 +102,7 @@ class LocalExecutor(Executor):
             emit(("running",))
             self._pump(process, receiver, emit, stop)
         finally:
-            if process.is_alive():
-                process.kill()
+            stop_process(process)
             process.join(timeout=5)
             receiver.close()
         return None if stop.is_set() else f"exit code {process.exitcode}"
@@ -117,9 +120,18 @@ class LocalExecutor(Executor):
             emit(message)
             if message[0] in ("quality", "error"):
                 return
+
+
+def stop_process(process: BaseProcess) -> None:
+    """Stop a job process now: SIGTERM so it exits cleanly (see worker.exit_on_sigterm), SIGKILL after a grace."""
+    if process.is_alive():
+        process.terminate()
+        process.join(STOP_GRACE_SECONDS)
+    if process.is_alive():
         process.kill()
 
 
 def _warm_up_entry() -> None:
+    worker.exit_on_sigterm()
     seconds = warm_up()
     logging.getLogger("projector").info("warm-up done: %s", seconds)

@@ -93,7 +93,7 @@ def test_embedding_chooses_the_column(api: TestClient, frame: pd.DataFrame) -> N
     ("table", "message"),
     [
         (pa.table({"a": [1, 2, 3]}), "no list column"),
-        (pa.table({"a": [[1.0, 2.0], [1.0]]}), "1 values in row 1 but 2 in row 0"),
+        (pa.table({"a": [[1.0, 2.0], [1.0]]}), "1 value in row 1 but 2 in row 0"),
         (pa.table({"a": [[1.0, 2.0], None]}), "null in row 1"),
         (pa.table({"a": [["x"], ["y"]]}), "hold no numbers"),
     ],

@@ -50,6 +50,7 @@ def test_unexpected_errors_are_500_json(api: TestClient, monkeypatch: pytest.Mon
     response = api.get("/api/datasets")
     assert_error_shape(response, 500)
     assert response.json()["error"] == "internal_error"
+    assert "fire" not in response.text and "RuntimeError" not in response.text  # exception text stays in the server log
 
 
 def test_openapi_describes_every_route(api: TestClient) -> None:
@@ -72,25 +73,6 @@ def test_openapi_describes_every_route(api: TestClient) -> None:
 def test_health(api: TestClient) -> None:
     body = api.get("/api/health").json()
     assert body["status"] == "ok" and body["version"]
-
-
-def test_token_protects_changes(make_client: Callable[..., TestClient]) -> None:
-    api = make_client(token="s3cret")
-    assert api.get("/api/datasets").status_code == 200
-    denied = api.post("/api/datasets", content=b"1\t2\n3\t4\n", headers={"Content-Type": "text/tab-separated-values"})
-    assert_error_shape(denied, 401)
-    wrong = api.post("/api/datasets", content=b"1\t2\n3\t4\n", headers={"Content-Type": "text/tab-separated-values", "Authorization": "Bearer nope"})
-    assert_error_shape(wrong, 401)
-    allowed = api.post("/api/datasets", content=b"1\t2\n3\t4\n", headers={"Content-Type": "text/tab-separated-values", "Authorization": "Bearer s3cret"})
-    assert allowed.status_code == 201
-    assert_error_shape(api.delete(f"/api/datasets/{allowed.json()['id']}"), 401)
-
-
-def test_token_can_protect_reads(make_client: Callable[..., TestClient]) -> None:
-    api = make_client(token="s3cret", protect_reads=True)
-    assert_error_shape(api.get("/api/datasets"), 401)
-    assert api.get("/api/datasets", headers={"Authorization": "Bearer s3cret"}).status_code == 200
-    assert api.get("/api/health").status_code == 200
 
 
 def test_no_cors_headers_unless_asked(make_client: Callable[..., TestClient]) -> None:

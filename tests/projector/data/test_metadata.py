@@ -18,10 +18,15 @@ def test_several_columns_have_a_header() -> None:
     assert column_types(table) == {"word": "categorical", "count": "numeric"}
 
 
-def test_one_column_with_a_header_line_is_recognised_by_count() -> None:
-    # what torch's add_embedding(metadata_header=["word"]) writes (pytorch/pytorch#38564)
-    table = parse_metadata_tsv(b"word\ncat\ndog\n", 2)
-    assert table.columns == ["word"] and table.rows == [["cat"], ["dog"]]
+def test_one_column_with_a_header_line_is_refused_as_tensorboard_does() -> None:
+    # what torch's add_embedding(metadata_header=["word"]) writes (pytorch/pytorch#38564): TensorBoard's page
+    # reads "word" as the first label and refuses the file; so do we, saying why
+    with pytest.raises(InvalidInput) as info:
+        parse_metadata_tsv(b"word\ncat\ndog\n", 2)
+    assert info.value.code == "metadata_mismatch"
+    assert "3 lines but the tensor has 2 rows: a one-column metadata file has no header line" in info.value.detail
+    with pytest.raises(InvalidInput, match="more than 3 rows"):
+        parse_metadata_tsv(b"word\ncat\ndog\nbird\n", 2)
 
 
 def test_crlf_and_bom_are_accepted() -> None:
@@ -45,7 +50,7 @@ def test_duplicate_and_blank_column_names_are_made_unique() -> None:
         (b"a\n\xff\n", 2, "invalid_metadata", "not UTF-8"),
         (b"", 2, "invalid_metadata", "empty"),
         (b"a\nb\nc\n", 5, "metadata_mismatch", "3 rows but the tensor has 5"),
-        (b"x\ty\n1\t2\n", 3, "metadata_mismatch", "1 rows but the tensor has 3"),
+        (b"x\ty\n1\t2\n", 3, "metadata_mismatch", "1 row but the tensor has 3"),
     ],
 )
 def test_bad_metadata(data: bytes, n: int, code: str, message: str) -> None:
