@@ -7,6 +7,7 @@ import ipaddress
 import json
 import logging
 import os
+import secrets
 import socket
 import sys
 from collections.abc import Sequence
@@ -18,7 +19,9 @@ import uvicorn
 from tqdm import tqdm
 
 from projector import __version__
+from projector.api.access import normalize_origin
 from projector.api.app import create_app
+from projector.api.headers import is_frame_source
 from projector.data.formats import read_tensor
 from projector.data.ingest import clean_name, ingest
 from projector.data.logdir_import import import_checkpoint, import_logdir
@@ -30,7 +33,14 @@ from projector.jobs.executors.dask import DaskExecutor
 from projector.jobs.executors.local import LocalExecutor
 from projector.jobs.lifecycle import Jobs
 from projector.logdir.errors import LogdirError
-from projector.settings import DEFAULT_MAX_UPLOAD_MB, Settings, default_data_dir
+from projector.settings import (
+    DEFAULT_MAX_METADATA_MB,
+    DEFAULT_MAX_QUEUED_JOBS,
+    DEFAULT_MAX_UPLOAD_MB,
+    MiB,
+    Settings,
+    default_data_dir,
+)
 
 
 class CommandError(Exception):
@@ -48,15 +58,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API and the web client")
     serve.add_argument("--data-dir", type=Path, default=None, help="where datasets live (default $PROJECTOR_DATA_DIR or ~/.projector)")
     serve.add_argument("--logdir", type=Path, default=None, help="list the TensorBoard projector runs under this folder")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="off loopback, a token is required (made up if none)")
     serve.add_argument("--port", type=int, default=6006, help="0 picks a free port")
     serve.add_argument("--no-demo", action="store_true", help="do not add the demo dataset to an empty data dir")
-    serve.add_argument("--token", default=None, help="require `Authorization: Bearer TOKEN` for changes")
-    serve.add_argument("--protect-reads", action="store_true", help="with --token, require it for reads too")
+    serve.add_argument("--token", default=None, help="protect every /api route but /api/health with this token (default $PROJECTOR_TOKEN)")
+    serve.add_argument("--token-file", type=Path, default=None, help="read the token from this file")
+    serve.add_argument("--protect-reads", action="store_true", help=argparse.SUPPRESS)  # deprecated no-op: a token protects reads
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME", help="also answer to this Host name without a token")
+    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN", help="let pages of ORIGIN make changes")
+    serve.add_argument("--frame-ancestors", action="append", default=[], metavar="ORIGIN", help="let pages of ORIGIN embed the page")
     serve.add_argument("--max-upload-mb", type=int, default=DEFAULT_MAX_UPLOAD_MB)
+    serve.add_argument("--max-metadata-mb", type=int, default=DEFAULT_MAX_METADATA_MB)
+    serve.add_argument("--max-queued-jobs", type=int, default=DEFAULT_MAX_QUEUED_JOBS, help="waiting projections; more get 429")
+    serve.add_argument("--max-uploads", type=int, default=4, help="uploads received at once; more get 429")
+    serve.add_argument("--max-streams", type=int, default=64, help="event streams open at once; more get 429")
     serve.add_argument("--workers", type=int, default=1, help="projection jobs that run at once")
-    serve.add_argument("--cors-origin", action="append", default=[], help="allow browser requests from this origin")
     serve.add_argument("--body-timeout", type=float, default=30.0, help="drop an upload that sends nothing for this many seconds")
+    serve.add_argument("--upload-deadline", type=float, default=3600.0, help="drop an upload still running after this many seconds")
     serve.add_argument("--no-warm-up", action="store_true", help="do not compile the t-SNE/UMAP kernels in the background at start")
     serve.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="failed requests and job starts/ends are logged at info")
     serve.add_argument("--scheduler", metavar="ADDRESS", help="run projection work on a Dask cluster (default $PROJECTOR_SCHEDULER)")
@@ -108,29 +126,53 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def resolve_token(args: argparse.Namespace) -> str | None:
+    """--token, else --token-file, else $PROJECTOR_TOKEN; None when none is given."""
+    if args.token is not None and args.token_file is not None:
+        raise CommandError("give --token or --token-file, not both")
+    if args.token_file is not None:
+        try:
+            token = args.token_file.read_text().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read --token-file {args.token_file}: {getattr(exc, 'strerror', None) or exc}") from None
+        if not token:
+            raise CommandError(f"--token-file {args.token_file} is empty")
+        return token
+    token = args.token if args.token is not None else os.environ.get("PROJECTOR_TOKEN", "")
+    if args.token is not None and not token.strip():
+        raise CommandError("--token must not be empty")
+    return token.strip() or None
+
+
+def _check_limits(args: argparse.Namespace) -> None:
+    for flag, value in (("--max-upload-mb", args.max_upload_mb), ("--max-metadata-mb", args.max_metadata_mb),
+                        ("--max-queued-jobs", args.max_queued_jobs), ("--max-uploads", args.max_uploads),
+                        ("--max-streams", args.max_streams)):  # fmt: skip
+        if value < 1:
+            raise CommandError(f"{flag} must be at least 1")
+    for flag, value in (("--body-timeout", args.body_timeout), ("--upload-deadline", args.upload_deadline)):
+        if not value > 0:
+            raise CommandError(f"{flag} must be a positive number of seconds")
+    for origin in args.cors_origin:
+        if normalize_origin(origin) is None:
+            raise CommandError(f"--cors-origin takes an origin such as http://localhost:8888, got {origin!r}")
+    for origin in args.frame_ancestors:
+        if not is_frame_source(origin):
+            raise CommandError(f"--frame-ancestors takes an origin such as http://localhost:8888, got {origin!r}")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if args.max_upload_mb < 1:
-        raise CommandError("--max-upload-mb must be at least 1")
+    _check_limits(args)
     if args.logdir is not None and not args.logdir.is_dir():
         raise CommandError(f"--logdir {args.logdir} is not a folder")
-    settings = Settings(
-        data_dir=args.data_dir or default_data_dir(),
-        logdir=args.logdir,
-        host=args.host,
-        port=args.port,
-        demo=not args.no_demo,
-        token=args.token,
-        protect_reads=args.protect_reads,
-        max_upload_bytes=args.max_upload_mb * 1024 * 1024,
-        job_workers=max(1, args.workers),
-        cors_origins=tuple(args.cors_origin),
-        body_timeout=args.body_timeout,
-        warm_up=not args.no_warm_up,
-        scheduler=args.scheduler or os.environ.get("PROJECTOR_SCHEDULER") or None,
-    )
-    if not _is_loopback(args.host) and not args.token:
-        print(f"projector: warning: serving on {args.host} without --token; anyone who can reach it can change data", file=sys.stderr)
+    if args.protect_reads:
+        print("projector: note: --protect-reads is deprecated and does nothing: a token now protects reads too", file=sys.stderr)
+    token = resolve_token(args)
+    if token is None and not _is_loopback(args.host):
+        token = secrets.token_hex(24)
+        note = "is reachable from other machines: a token was made up; sign in with the URL below"
+        print(f"projector: --host {args.host} {note}", file=sys.stderr)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -140,12 +182,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     port = sock.getsockname()[1]
     shown_host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
+    settings = Settings(
+        data_dir=args.data_dir or default_data_dir(),
+        logdir=args.logdir,
+        host=args.host,
+        port=port,
+        demo=not args.no_demo,
+        token=token,
+        allow_hosts=tuple(args.allow_host),
+        cors_origins=tuple(args.cors_origin),
+        frame_ancestors=tuple(args.frame_ancestors),
+        max_upload_bytes=args.max_upload_mb * MiB,
+        max_metadata_bytes=args.max_metadata_mb * MiB,
+        body_timeout=args.body_timeout,
+        upload_deadline=args.upload_deadline,
+        max_uploads=args.max_uploads,
+        max_streams=args.max_streams,
+        max_queued_jobs=args.max_queued_jobs,
+        job_workers=max(1, args.workers),
+        warm_up=not args.no_warm_up,
+        scheduler=args.scheduler or os.environ.get("PROJECTOR_SCHEDULER") or None,
+    )
+    sign_in = f"?token={token}" if token else ""
 
     class AnnouncingServer(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if self.started:
-                print(f"projector serving at http://{shown_host}:{port}/", flush=True)
+                print(f"projector serving at http://{shown_host}:{port}/{sign_in}", flush=True)
 
     app = create_app(settings)
     if settings.scheduler:  # reach the cluster and check its workers now: a problem is one line and exit status 2
@@ -174,19 +238,20 @@ def cmd_load(args: argparse.Namespace) -> int:
         return _load_logdir(store, path, args.name)
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
+    if args.metadata is not None and not args.metadata.is_file():
+        raise CommandError(f"{args.metadata}: no such file")
     if path.suffix == ".parquet" or is_parquet(path):
         return _load_parquet(store, path, args)
     if args.embedding is not None:
         raise CommandError("--embedding names the embedding column of a Parquet file")
-    metadata = args.metadata.read_bytes() if args.metadata else None
-    array = read_tensor(path, member=args.member)
+    array = read_tensor(path, member=args.member, scratch=store.dir.tmp)
     with _progress_bar(array.shape[0], "rows", f"loading {path.name}") as bar:
         dataset = ingest(
             store,
             name=clean_name(args.name, path.stem),
             source="upload",
             array=array,
-            metadata=metadata,
+            metadata=args.metadata,
             sprite_file=args.sprite,
             sprite_dim=parse_sprite_dim(args.sprite_dim) if args.sprite_dim else None,
             progress=bar.update,

@@ -1,4 +1,4 @@
-"""The Starlette application: routes, error handling, auth, the static web client, and what it owns."""
+"""The Starlette application: routes, error handling, access control, the static web client, and what it owns."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
-from projector.api.auth import TokenAuth
+from projector.api.access import AccessGuard
 from projector.api.errors import EXCEPTION_HANDLERS
+from projector.api.headers import SecurityHeaders
+from projector.api.limits import ConcurrencyLimits
 from projector.api.metrics import Metrics, RequestMetrics
 from projector.api.openapi import openapi_document
 from projector.api.routes import ENDPOINTS, starlette_routes
@@ -49,6 +52,13 @@ def default_executor(settings: Settings) -> Executor:
     return local_executor(settings)
 
 
+class ProjectorApp(Starlette):
+    """Starlette with the security headers outside everything, so even its own 500 answers carry them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), self.state.settings)
+
+
 def create_app(settings: Settings, executor: ExecutorFactory = default_executor) -> Starlette:
     """The app; `executor` builds where projection work runs (local processes unless told otherwise)."""
 
@@ -58,7 +68,7 @@ def create_app(settings: Settings, executor: ExecutorFactory = default_executor)
         store.recover()
         if settings.demo and settings.logdir is None and store.dataset_count() == 0:
             add_demo(store)
-        jobs = Jobs(store, executor(settings))
+        jobs = Jobs(store, executor(settings), max_queued=settings.max_queued_jobs)
         app.state.store = store
         app.state.jobs = jobs
         jobs.on_finish.append(metrics.job_finished)
@@ -74,16 +84,16 @@ def create_app(settings: Settings, executor: ExecutorFactory = default_executor)
             jobs.shutdown()
             store.close()
 
-    middleware = []
+    # Outermost first: who may ask (Host, Origin, token), CORS answers for --cors-origin pages, then how many at once.
+    middleware = [Middleware(AccessGuard, settings=settings)]
     if settings.cors_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"]))
-    if settings.token:
-        middleware.append(Middleware(TokenAuth, token=settings.token, protect_reads=settings.protect_reads))
+    middleware.append(Middleware(ConcurrencyLimits, settings=settings))
     metrics = Metrics()
     middleware.insert(0, Middleware(RequestMetrics, metrics=metrics))  # outermost: counts every answer, the access checks' too
     routes = starlette_routes()
     routes.append(Mount("/", app=StaticFiles(directory=web_dir(), html=True, check_dir=False), name="web"))
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app = ProjectorApp(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.settings = settings
     app.state.openapi = openapi_document(ENDPOINTS)
     app.state.metrics = metrics

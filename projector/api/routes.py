@@ -133,7 +133,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Upload a dataset",
         DATASET_QUERY,
         TENSOR_BODY,
-        {"201": "the new dataset", "400": "invalid tensor, metadata or sprite", "413": "body too large", "415": "unsupported Content-Type"},
+        {
+            "201": "the new dataset",
+            "400": "invalid tensor, metadata or sprite",
+            "408": "upload stalled or past --upload-deadline",
+            "413": "body, metadata part or inflated .npz member too large",
+            "415": "unsupported Content-Type",
+            "429": "too_many_uploads: --max-uploads uploads already in progress (Retry-After)",
+        },
     ),  # fmt: skip
     Endpoint("GET", "/api/datasets/{id}", datasets.get_dataset, "One dataset", responses={"200": "OK", "404": "no such dataset"}),
     Endpoint(
@@ -166,7 +173,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         projections.create_projection,
         "Request a projection (cached by method, dims and params)",
         body=PROJECTION_BODY,
-        responses={"200": "already done", "202": "queued or running", "422": "bad parameters"},
+        responses={
+            "200": "already done",
+            "202": "queued or running",
+            "413": "JSON body over 1 MiB",
+            "422": "bad parameters",
+            "429": "queue_full: --max-queued-jobs projections already wait (Retry-After)",
+        },
     ),  # fmt: skip
     Endpoint(
         "GET",
@@ -188,12 +201,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         lookup.search_metadata,
         "Rows whose metadata matches a regular expression",
         (
-            ("q", "string", "regular expression (Python re.search)"),
+            ("q", "string", "regular expression, RE2 syntax (Python re without backreferences or lookaround), re.search semantics"),
             ("column", "string", "default: all columns"),
             ("limit", "integer", "at most this many indices (default 1000)"),
             ("ignore_case", "boolean", "default false"),
         ),
-        responses={"200": "OK", "400": "invalid regular expression"},
+        responses={"200": "OK", "400": "invalid_regex (also: too costly to compile), or regex_timeout"},
     ),  # fmt: skip
     Endpoint("GET", "/api/projections/{pid}", projections.get_projection, "A projection's status, progress and results"),
     Endpoint(
@@ -223,7 +236,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         responses={"200": "the file", "404": "no such dataset", "422": "unknown format"},
     ),
-    Endpoint("GET", "/api/projections/{pid}/events", projections.projection_events, "Server-Sent Events of progress until the job ends"),
+    Endpoint(
+        "GET",
+        "/api/projections/{pid}/events",
+        projections.projection_events,
+        "Server-Sent Events of progress until the job ends",
+        responses={"200": "text/event-stream", "429": "too_many_streams: --max-streams streams already open (Retry-After)"},
+    ),
     Endpoint("DELETE", "/api/projections/{pid}", projections.cancel_projection, "Cancel a queued or running projection"),
     # -- exploration tools (issue 14) ---------------------------------------------------------------
     Endpoint(

@@ -75,13 +75,14 @@ class Store:
     def __init__(self, data_dir: Path) -> None:
         self.dir = DataDir(Path(data_dir).expanduser().resolve())
         self.root = self.dir.root
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # datasets are private to their owner
         for folder in (self.dir.datasets, self.dir.projections, self.dir.tmp):
             folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.dir.catalog, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a commit that returned survives a power cut
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
         if "parent" not in {row["name"] for row in self._query("PRAGMA table_info(datasets)")}:
@@ -201,9 +202,9 @@ class Store:
         return info if isinstance(info, dict) else None
 
     def bookmarks_path(self, dataset_id: str) -> Path | None:
-        """The bookmarks file a logdir dataset's config names (checked to lie inside the logdir)."""
-        info = self.logdir_state(dataset_id) or {}
-        return Path(info["bookmarks"]) if info.get("bookmarks") else None
+        """A logdir dataset's bookmarks, copied into the data dir when it was imported."""
+        path = self.files(dataset_id).bookmarks
+        return path if path.is_file() else None
 
     def list_datasets(self) -> list[dict[str, Any]]:
         return [self._dataset_object(row) for row in self._query("SELECT * FROM datasets ORDER BY created, rowid")]
@@ -389,13 +390,12 @@ class Store:
 
         Returns (projection, needs_run): needs_run is True when the caller must start the job.
         """
-        params_json = orjson.dumps(params, option=orjson.OPT_SORT_KEYS).decode()
-        key = f"{dataset_id}|{method}|{dims}|{params_json}"
+        key, params_json = self._cache_key(dataset_id, method, dims, params)
         with self._lock:
             rows = self._db.execute("SELECT * FROM projections WHERE cache_key = ?", (key,)).fetchall()
             if rows:
                 row = rows[0]
-                if row["status"] in ("queued", "running") or (row["status"] == "done" and self.coords_path(row["id"]).exists()):
+                if self._usable(row):
                     return self._projection_object(row), False
                 self._db.execute(
                     "UPDATE projections SET status='queued', progress=0, iteration=0, error=NULL, result='{}', finished=NULL WHERE id = ?",
@@ -409,6 +409,21 @@ class Store:
                 (pid, dataset_id, method, dims, params_json, key, utc_now()),
             )
         return self.get_projection(pid), True
+
+    def cached_projection(self, dataset_id: str, method: str, dims: int, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The projection `claim_projection` would return without starting a job, or None (nothing is written)."""
+        key, _ = self._cache_key(dataset_id, method, dims, params)
+        rows = self._query("SELECT * FROM projections WHERE cache_key = ?", (key,))
+        return self._projection_object(rows[0]) if rows and self._usable(rows[0]) else None
+
+    @staticmethod
+    def _cache_key(dataset_id: str, method: str, dims: int, params: dict[str, Any]) -> tuple[str, str]:
+        params_json = orjson.dumps(params, option=orjson.OPT_SORT_KEYS).decode()
+        return f"{dataset_id}|{method}|{dims}|{params_json}", params_json
+
+    def _usable(self, row: sqlite3.Row) -> bool:
+        """Queued, running, or done with its coordinates on disk."""
+        return row["status"] in ACTIVE_STATUSES or (row["status"] == "done" and self.coords_path(row["id"]).exists())
 
     def update_projection(self, pid: str, **fields: Any) -> None:
         """Set status/progress/iteration/error, or merge `result` (a dict) into the stored result."""

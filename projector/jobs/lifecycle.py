@@ -10,6 +10,7 @@ a condition, asyncio tasks (the SSE stream) through an event set on their own lo
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import threading
 import time
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from projector.data.store import INTERRUPTED, Store
-from projector.errors import Conflict, InvalidParameter, NotFound, ProjectorError
+from projector.errors import Conflict, InvalidParameter, NotFound, ProjectorError, TooManyRequests
 from projector.jobs.clusters import FINISHERS
 from projector.jobs.executors.base import Executor, JobSpec, Message
 from projector.jobs.methods import check_dims, get_method
@@ -28,6 +29,8 @@ from projector.jobs.methods import check_dims, get_method
 TERMINAL = ("done", "failed", "cancelled")
 log = logging.getLogger("projector.jobs")
 STORE_POLL_SECONDS = 0.5  # only for a job another process runs (e.g. `projector project` beside a server)
+KEPT_CANCELLED = 16  # cancelled jobs whose last frame stays in memory to be shown; older ones are dropped
+QUEUE_RETRY_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,15 @@ class Job:
 
 
 class Jobs:
-    """Projection jobs of one data dir, run by `executor`."""
+    """Projection jobs of one data dir, run by `executor`; at most `max_queued` wait for a worker."""
 
-    def __init__(self, store: Store, executor: Executor) -> None:
+    def __init__(self, store: Store, executor: Executor, max_queued: int | None = None) -> None:
         self.store = store
         self.executor = executor
+        self.max_queued = max_queued
         self._jobs: dict[str, Job] = {}
+        self._cancelled: collections.deque[tuple[str, Job]] = collections.deque()
+        self._admission = threading.Lock()  # between counting the queue and taking a place in it
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self.started = 0  # jobs whose work actually started (tests count cache hits with it)
@@ -83,10 +89,24 @@ class Jobs:
 
     def start(self, dataset_id: str, method: str, dims: int, params: dict[str, Any]) -> dict[str, Any]:
         """Start a validated job (a projection, or a task such as clusters) unless the cache has it; returns it."""
-        projection, needs_run = self.store.claim_projection(dataset_id, method, dims, params)
-        if needs_run:
-            self.submit(projection)
+        with self._admission:
+            if self.max_queued is not None and self.queued() >= self.max_queued:
+                cached = self.store.cached_projection(dataset_id, method, dims, params)
+                if cached is None:
+                    raise TooManyRequests(
+                        f"{self.queued()} projections are already waiting (--max-queued-jobs); try again later",
+                        code="queue_full", retry_after=QUEUE_RETRY_SECONDS,
+                    )  # fmt: skip
+                return self.get(cached["id"])
+            projection, needs_run = self.store.claim_projection(dataset_id, method, dims, params)
+            if needs_run:
+                self.submit(projection)
         return self.get(projection["id"])
+
+    def queued(self) -> int:
+        """Jobs of this process waiting for a worker."""
+        with self._lock:
+            return sum(1 for job in self._jobs.values() if job.status == "queued")
 
     def _check_init_from(self, pid: str, n: int, dims: int) -> None:
         """A layout to start from must be a finished projection with the same number of points and dims."""
@@ -254,8 +274,14 @@ class Jobs:
             if kind == "ended":
                 if job.status not in TERMINAL:
                     self._finish(pid, "failed", f"the projection worker stopped unexpectedly ({message[1] or 'no reason given'})")
-                if job.status != "cancelled":  # a cancelled job keeps its last frame to show; others are on disk
+                if job.status != "cancelled":  # finished coordinates are on disk
                     self._jobs.pop(pid, None)
+                else:  # a cancelled job keeps its last frame to show, for the last few only
+                    self._cancelled.append((pid, job))
+                    while len(self._cancelled) > KEPT_CANCELLED:
+                        old_pid, old_job = self._cancelled.popleft()
+                        if self._jobs.get(old_pid) is old_job:
+                            del self._jobs[old_pid]
                 self._notify(job)
                 return
             if kind == "quality":
