@@ -9,7 +9,7 @@ The low-dimensional side uses a k-d tree on the embedding.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numba
 import numpy as np
@@ -34,7 +34,7 @@ def knn_preservation(
     k: int = 10,
     sample: int | None = 5000,
     metric: str = "euclidean",
-    random_state: None | int | np.random.RandomState = 0,
+    random_state: int | np.random.RandomState | None = 0,
     knn: object = None,
 ) -> float:
     """Mean fraction of a point's k nearest input-space neighbours that stay among its k nearest in `Y_low`.
@@ -80,7 +80,7 @@ def trustworthiness(
     k: int = 10,
     sample: int | None = 5000,
     metric: str = "euclidean",
-    random_state: None | int | np.random.RandomState = 0,
+    random_state: int | np.random.RandomState | None = 0,
 ) -> float:
     """Trustworthiness (Venna & Kaski 2001): are a point's embedding neighbours also its input neighbours?
 

@@ -112,6 +112,8 @@ class QuantizedIndex:
         n, d = self.codes.shape
         if queries.shape[1] != d:
             raise ValueError(f"queries must have {d} columns, got {queries.shape[1]}")
+        if not 1 <= k < n:
+            raise ValueError(f"`k` must be in [1, {n - 1}], got {k}")
         if exclude is None:
             exclude = np.full(len(queries), -1, dtype=np.int64)
         count = min(n, max(k + 1, candidates if candidates is not None else 4 * k + 16))

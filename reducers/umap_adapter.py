@@ -250,9 +250,7 @@ def _check_knn(knn: object, n: int, n_neighbors: int, metric: str) -> tuple[np.n
         raise ValueError("`knn` must be None, an (indices, distances) tuple or have .indices and .distances")
     indices, distances = np.asarray(indices), np.asarray(distances)
     if indices.ndim != 2 or indices.shape != distances.shape or not np.issubdtype(indices.dtype, np.integer):
-        raise ValueError(
-            f"`knn` needs integer indices and distances of one 2-D shape, got {indices.shape} and {distances.shape}"
-        )
+        raise ValueError(f"`knn` needs integer indices and distances of one 2-D shape, got {indices.shape} and {distances.shape}")
     if indices.shape[0] != n:
         raise ValueError(f"`knn` has {indices.shape[0]} rows but X has {n} samples")
     k = n_neighbors - 1
@@ -335,9 +333,7 @@ def _initial_layout(
         Y = PCA(n_components=dim, random_state=random_state).fit_transform(X).astype(np.float32)
         return umap.umap_.noisy_scale_coords(Y, random_state, max_coord=10, noise=0.0001)
     if isinstance(init, str):
-        Y = umap.spectral.spectral_layout(
-            X, graph, dim, random_state, metric=model._input_distance_func, metric_kwds=model._metric_kwds
-        )
+        Y = umap.spectral.spectral_layout(X, graph, dim, random_state, metric=model._input_distance_func, metric_kwds=model._metric_kwds)
         # A little noise keeps the optimisation out of the spectral layout's exact symmetries.
         return umap.umap_.noisy_scale_coords(Y, random_state, max_coord=10, noise=0.0001)
     Y = np.array(init)
@@ -378,9 +374,9 @@ def _optimize(
     epoch_of_next_negative_sample = epochs_per_negative_sample.copy()
     epoch_of_next_sample = epochs_per_sample.copy()
     # Each vertex draws its negative samples from its own stream, seeded from its start.
-    rng_state_per_sample = np.full((Y.shape[0], len(rng_state)), rng_state, dtype=np.int64) + Y[:, 0].astype(
-        np.float64
-    ).view(np.int64).reshape(-1, 1)
+    rng_state_per_sample = np.full((Y.shape[0], len(rng_state)), rng_state, dtype=np.int64) + Y[:, 0].astype(np.float64).view(
+        np.int64
+    ).reshape(-1, 1)
     unused = np.zeros(1, dtype=np.float32)  # densMAP buffers
     frame = Y.view()
     frame.flags.writeable = False

@@ -68,7 +68,7 @@ def warm_up(nndescent: bool = False) -> dict[str, float]:
     if nndescent:
         from pynndescent import NNDescent
 
-        NNDescent(_blobs(5000, 8), n_neighbors=16, random_state=0, n_jobs=1).neighbor_graph
+        _ = NNDescent(_blobs(5000, 8), n_neighbors=16, random_state=0, n_jobs=1).neighbor_graph
         clock = step("nndescent", clock)
     return seconds
 

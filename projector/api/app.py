@@ -9,7 +9,6 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
@@ -19,7 +18,7 @@ from projector.api.headers import SecurityHeaders
 from projector.api.limits import ConcurrencyLimits
 from projector.api.metrics import Metrics, RequestMetrics
 from projector.api.openapi import openapi_document
-from projector.api.routes import ENDPOINTS, starlette_routes
+from projector.api.routes import ENDPOINTS, PageMount, starlette_routes
 from projector.data.demo import add_demo
 from projector.data.logdir_sync import LogdirSync
 from projector.data.store import Store
@@ -92,7 +91,7 @@ def create_app(settings: Settings, executor: ExecutorFactory = default_executor)
     metrics = Metrics()
     middleware.insert(0, Middleware(RequestMetrics, metrics=metrics))  # outermost: counts every answer, the access checks' too
     routes = starlette_routes()
-    routes.append(Mount("/", app=StaticFiles(directory=web_dir(), html=True, check_dir=False), name="web"))
+    routes.append(PageMount("/", app=StaticFiles(directory=web_dir(), html=True, check_dir=False), name="web"))
     app = ProjectorApp(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.settings = settings
     app.state.openapi = openapi_document(ENDPOINTS)

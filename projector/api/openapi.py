@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from projector import __version__
-from projector.api.routes import Endpoint
+from projector.api.routes import Endpoint, Query, Reply
+from projector.api.schemas import COMPONENTS, PATH_PARAMETERS
 
 ACCESS = """Access. Without a token, a request whose `Host` is not `localhost`, `127.0.0.1`, `[::1]` (any port),
 the `--host` value or an `--allow-host` name is refused (403 `untrusted_host`). A POST, PUT, PATCH or
@@ -34,53 +35,106 @@ CROSS_ORIGIN = "; cross_origin: a browser page of another origin (`Origin`, `Sec
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 ERROR_REF = "#/components/schemas/Error"
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
-    "required": ["error", "detail"],
+ERROR_JSON = {"application/json": {"schema": {"$ref": ERROR_REF}}}
+# Where an answer leads: (path prefix of the operations reached, their path parameter → runtime expression).
+LINKS: dict[str, tuple[str, dict[str, str]]] = {
+    "dataset": ("/api/datasets/{id}", {"id": "$response.body#/id"}),
+    "projection": ("/api/projections/{pid}", {"pid": "$response.body#/id"}),
+    "clusters": ("/api/projections/{pid}/clusters/{id}", {"pid": "$request.path.pid", "id": "$response.body#/id"}),
+    "selection": ("/api/datasets/{id}/selections/{name}", {"id": "$request.path.id", "name": "$response.body#/name"}),
 }
+
+
+def operation_ids(endpoints: Iterable[Endpoint]) -> dict[tuple[str, str], str]:
+    """(method, path) → operationId: the handler's name, prefixed by its module where two handlers share a name."""
+    endpoints = list(endpoints)
+    names = [e.handler.__name__ for e in endpoints]
+    return {
+        (e.method, e.path): e.handler.__name__
+        if names.count(e.handler.__name__) == 1
+        else f"{e.handler.__module__.rsplit('.', 1)[-1]}_{e.handler.__name__}"
+        for e in endpoints
+    }
+
+
+def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": PATH_PARAMETERS.get(name, {"type": "string"})}
+        for name in re.findall(r"{(\w+)}", endpoint.path)
+    ]
+    for item in endpoint.query:
+        query = item if isinstance(item, Query) else Query(item[0], {"type": item[1]}, item[2])
+        parameters.append(
+            {"name": query.name, "in": "query", "required": query.required, "schema": query.schema, "description": query.description}
+        )
+    return parameters
+
+
+def _links(reply: Reply, endpoints: list[Endpoint], ids: dict[tuple[str, str], str]) -> dict[str, Any]:
+    links: dict[str, Any] = {}
+    for group in reply.links:
+        prefix, parameters = LINKS[group]
+        for target in endpoints:
+            names = set(re.findall(r"{(\w+)}", target.path))
+            if target.linked and target.path.startswith(prefix) and names == set(parameters):
+                links[ids[(target.method, target.path)]] = {"operationId": ids[(target.method, target.path)], "parameters": parameters}
+    return links
+
+
+def _response(
+    endpoint: Endpoint, status: str, reply: str | Reply, endpoints: list[Endpoint], ids: dict[tuple[str, str], str]
+) -> dict[str, Any]:
+    if isinstance(reply, str):
+        if not status.startswith("2"):
+            return {"description": reply, "content": ERROR_JSON}
+        if status == "204":
+            return {"description": reply}
+        media = "application/octet-stream" if endpoint.binary and status == "200" else "application/json"
+        return {"description": reply, "content": {media: {"schema": {}}}}
+    content = {media: {"schema": schema} for media, schema in reply.media.items()}
+    if reply.schema is not None:
+        content["application/json"] = {"schema": reply.schema}
+    answer: dict[str, Any] = {"description": reply.description, "content": content}
+    if reply.headers:
+        answer["headers"] = {
+            name: {"description": text, "required": True, "schema": {"type": "string"}} for name, text in reply.headers.items()
+        }
+    links = _links(reply, endpoints, ids)
+    if links:
+        answer["links"] = links
+    return answer
 
 
 def openapi_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
     """The OpenAPI 3 document of `endpoints` (the app builds it once, from the route table)."""
+    endpoints = list(endpoints)
+    ids = operation_ids(endpoints)
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
-        parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in re.findall(r"{(\w+)}", endpoint.path)
-        ]
-        parameters += [
-            {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": text}
-            for name, kind, text in endpoint.query
-        ]
-        responses: dict[str, Any] = {}
-        for status, text in endpoint.responses.items():
-            if status.startswith("2"):
-                media = "application/octet-stream" if endpoint.binary and status == "200" else "application/json"
-                responses[status] = {"description": text}
-                if status != "204":
-                    responses[status]["content"] = {media: {"schema": {}}}
-            else:
-                responses[status] = {"description": text, "content": {"application/json": {"schema": {"$ref": ERROR_REF}}}}
+        responses = {status: _response(endpoint, status, reply, endpoints, ids) for status, reply in endpoint.responses.items()}
         open_route = endpoint.path == "/api/health"
         for status, text in AUTH_RESPONSES.items():
             if open_route and status == "401":
                 continue
             text += CROSS_ORIGIN if status == "403" and endpoint.method in WRITE_METHODS else ""
-            responses.setdefault(status, {"description": text, "content": {"application/json": {"schema": {"$ref": ERROR_REF}}}})
-        responses.setdefault("default", {"description": "error", "content": {"application/json": {"schema": {"$ref": ERROR_REF}}}})
+            responses.setdefault(status, {"description": text, "content": ERROR_JSON})
+        responses.setdefault("default", {"description": "error", "content": ERROR_JSON})
         operation: dict[str, Any] = {
             "summary": endpoint.summary,
-            "operationId": endpoint.handler.__name__,
-            "parameters": parameters,
+            "operationId": ids[(endpoint.method, endpoint.path)],
+            "parameters": _parameters(endpoint),
             "responses": responses,
             "security": [] if open_route else [{"bearer": []}, {"cookie": []}, {}],  # {}: servers without a token
         }
         if endpoint.body:
-            operation["requestBody"] = {"required": True, "content": {media: {"schema": schema} for media, schema in endpoint.body.items()}}
+            content = {media: {"schema": schema} for media, schema in endpoint.body.items()}
+            operation["requestBody"] = {"required": endpoint.body_required, "content": content}
+        if endpoint.beyond_schema:
+            operation["x-beyond-schema"] = list(endpoint.beyond_schema)
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
     return {
         "openapi": "3.0.3",
         "info": {"title": "projector", "version": __version__, "description": f"Embedding projector service.\n\n{ACCESS}"},
         "paths": paths,
-        "components": {"schemas": {"Error": ERROR_SCHEMA}, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": COMPONENTS, "securitySchemes": SECURITY_SCHEMES},
     }

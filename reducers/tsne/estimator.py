@@ -170,8 +170,13 @@ class TSNE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 return bool(user(it, Y[inv].astype(np.float32), kl))
 
         return optimize(
-            P, Y, phases, grid=gradients.DEFAULT_GRID[d], workers=params["n_jobs"],
-            callback=callback, callback_every=params["callback_every"],
+            P,
+            Y,
+            phases,
+            grid=gradients.DEFAULT_GRID[d],
+            workers=params["n_jobs"],
+            callback=callback,
+            callback_every=params["callback_every"],
         )
 
     def _initial_layout(self, X, rng) -> np.ndarray:

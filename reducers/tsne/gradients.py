@@ -59,8 +59,9 @@ class GridParams:
         0.24% on a 20,000-point one; 0.38% and 0.08% at 0.75 units).
     exact_below : int
         Below this many points the exact O(n^2) sum is used.
-    tree_below : int
-        Below this many points (and from `exact_below` on) Barnes-Hut with `tree` is used.
+    tree_ratio : float
+        Barnes-Hut with `tree` replaces the grid while the FFT's padded grid has more than
+        ``tree_ratio * n`` nodes, i.e. while the layout is sparse; 0 never uses the tree.
     tree : BarnesHutParams
     fft_dtype : type
     """
@@ -71,22 +72,27 @@ class GridParams:
     fine_box_width: float = 1.0
     fine_below: int = 0
     exact_below: int = 0
-    tree_below: int = 0
+    tree_ratio: float = 0.0
     tree: BarnesHutParams = BarnesHutParams(theta=0.5, group_size=16)
     fft_dtype: type = np.float64
 
 
-# 2-D: exact sum below 4,000 points, grouped Barnes-Hut to 100,000, then FIt-SNE's grid with
-# 4 nodes per box instead of 3 (openTSNE's default, 3 nodes per 1-unit box, errs 0.9% on a
-# 20,000-point layout and ~4% on 500 points), paid for by float32 FFTs, whose rounding stays
-# far below the interpolation error. The tree is cheaper than the grid for a sparse layout:
-# a 10,000-point layout of text embeddings spans 155 units, and its repulsion cost 12 ms of
-# CPU by tree (0.8% error), 137 ms by the grid (0.9%) and 29 ms exactly.
+# 2-D: exact sum below 4,000 points; above, per iteration, the cheaper of a grouped
+# Barnes-Hut quadtree and FIt-SNE's grid with 4 nodes per box instead of 3 (openTSNE's default,
+# 3 nodes per 1-unit box, errs 0.9% on a 20,000-point layout and ~4% on 500 points), with
+# float32 FFTs, whose rounding stays far below the interpolation error. The grid costs what
+# the layout's area costs (~64 ns of CPU per node of the padded grid, three grids), the tree
+# what its points cost (~1.25 us per point at theta 0.5, 0.7% error), so the tree is used
+# while the padded grid has more than 20 nodes per point: a 10,000-point layout of text
+# embeddings spans 155 units, and its repulsion cost 12 ms of CPU by tree, 137 ms by grid
+# (0.9% error) and 29 ms exactly; during early exaggeration the same layout spans a few
+# units and the grid is the cheaper. Exact below 4,000: 0.26 ns per pair against the tree's
+# 1.25 us per point (all single-thread, measured on 20,000 text embeddings).
 # 3-D: a grid that accurate has M^3 nodes (a 20,000-point layout spanning ~60 units would
 # need ~500^3), far slower than Barnes-Hut. Walking the tree once per 16 Z-ordered points
 # is 2.4x faster than once per point at theta 0.5 and more accurate (0.4% against 0.8%
 # on 20,000 points; 0.13% against 0.9% on 500).
-DEFAULT_GRID = {
+DEFAULT_GRID: dict[int, GridParams | BarnesHutParams] = {
     2: GridParams(
         n_nodes=4,
         min_boxes=40,
@@ -95,19 +101,10 @@ DEFAULT_GRID = {
         fine_below=10_000,
         fft_dtype=np.float32,
         exact_below=4000,
-        tree_below=100_000,
+        tree_ratio=20.0,
     ),
     3: BarnesHutParams(theta=0.5, exact_below=1000, group_size=16),
 }
-
-
-def _tree_params(grid: GridParams | BarnesHutParams, n: int) -> BarnesHutParams | None:
-    """The Barnes-Hut parameters used for n points, or None when it is not a tree."""
-    if n < grid.exact_below:
-        return None
-    if isinstance(grid, BarnesHutParams):
-        return grid
-    return grid.tree if n < grid.tree_below else None
 
 
 class Workspace:
@@ -115,25 +112,27 @@ class Workspace:
 
     def __init__(self, n: int, d: int, grid: GridParams | BarnesHutParams):
         self.grid = grid
-        self.tree = _tree_params(grid, n)
-        self.n_cells = 8 * n + 64
         self.attr = np.empty((n, d))
         self.rep = np.empty((n, d))
         self.z = np.empty(n)
         self.kl_terms = np.empty(n)
-        self.columns = np.empty((d, n), dtype=np.float32) if n < grid.exact_below else None
+        self.columns: np.ndarray | None = np.empty((d, n), dtype=np.float32) if n < grid.exact_below else None
         if isinstance(grid, GridParams):
             self.boxes = np.empty((n, d), dtype=np.int64)
             self.weights = np.empty((n, d, grid.n_nodes))
-        if self.tree is not None:
-            self.leaf_of = np.empty(n, dtype=np.int64)
-            self.rep_sorted = np.empty((n, d))
-            self._alloc_tree(self.n_cells, d)
+        # The tree's buffers come with its first use, sized for a typical tree and grown on demand.
+        self.n_cells = 0
+        self.leaf_of = self.rep_sorted = self.center = self.half = self.cells = self.first_child = self.point = np.empty(0)
         self._grids: dict[int, np.ndarray] = {}
-        self.spectrum = None
+        self.spectrum: np.ndarray | None = None
         self.spectrum_key: tuple | None = None
 
-    def _alloc_tree(self, cap: int, d: int) -> None:
+    def alloc_tree(self, cap: int) -> None:
+        """Room for a tree of `cap` cells, and the per-point buffers of a walk."""
+        n, d = self.rep.shape
+        if self.leaf_of.shape[0] != n:
+            self.leaf_of = np.empty(n, dtype=np.int64)
+            self.rep_sorted = np.empty((n, d))
         self.n_cells = cap
         self.center = np.empty((cap, d))
         self.half = np.empty(cap)
@@ -160,7 +159,7 @@ def attractive(P, Y: np.ndarray, ws: Workspace, with_kl: bool = False) -> np.nda
 
 def _smooth_length(k: int) -> int:
     """Smallest even number >= k whose only prime factors are 2, 3 and 5."""
-    best = None
+    best: int | None = None
     f5 = 1
     while f5 < 2 * k:
         f3 = f5
@@ -172,6 +171,7 @@ def _smooth_length(k: int) -> int:
                 best = f2
             f3 *= 3
         f5 *= 5
+    assert best is not None
     return best
 
 
@@ -228,11 +228,11 @@ def repulsive(Y: np.ndarray, ws: Workspace, workers: int = 1) -> tuple[np.ndarra
     n, d = Y.shape
     grid = ws.grid
     if n < grid.exact_below:
+        assert ws.columns is not None
         _exact.repulsive(Y, ws.columns, ws.rep, ws.z)
         return ws.rep, float(ws.z.sum(dtype=np.float64))
-    if ws.tree is not None:
-        return _repulsive_bh(Y, ws, ws.tree)
-    assert isinstance(grid, GridParams)
+    if isinstance(grid, BarnesHutParams):
+        return _repulsive_bh(Y, ws, grid)
     lo = Y.min(axis=0)
     span = float((Y.max(axis=0) - lo).max()) * (1 + 1e-6) + 1e-12
     box_width = grid.fine_box_width if n < grid.fine_below else grid.box_width
@@ -246,12 +246,15 @@ def repulsive(Y: np.ndarray, ws: Workspace, workers: int = 1) -> tuple[np.ndarra
     p = grid.n_nodes
     # Grow the grid to a 5-smooth FFT length: lengths with factors 7 or 11 cost up to 2x.
     size = _smooth_length(2 * n_boxes * p)
+    if size**d > grid.tree_ratio * n > 0:
+        return _repulsive_bh(Y, ws, grid.tree)
     n_boxes = size // (2 * p)
     m = n_boxes * p
     key = (m, box_width, size)
     if ws.spectrum_key != key:
         ws.spectrum = _kernel_spectrum(m, d, box_width / p, size, grid.fft_dtype, workers)
         ws.spectrum_key = key
+    assert ws.spectrum is not None
     # Shift so the grid's lower corner is the origin; charges are taken about the centre
     # so the |y|^2 terms of the normaliser stay small.
     Ys = Y - lo
@@ -281,11 +284,13 @@ def _repulsive_bh(Y: np.ndarray, ws: Workspace, params: BarnesHutParams) -> tupl
     order = tree.morton_order(Y, lo, (65535.0 if d == 2 else 1023.0) / span)
     Ys = np.ascontiguousarray(Y[order])
     build = _quadtree.build if d == 2 else _barnes_hut.build_octree
+    if ws.n_cells == 0:
+        ws.alloc_tree(3 * Y.shape[0] + 64)
     while True:
         used = build(Ys, 0.5 * (lo + hi), 0.5 * span, ws.center, ws.half, ws.cells, ws.first_child, ws.point, ws.leaf_of)
         if used >= 0:
             break
-        ws._alloc_tree(2 * ws.n_cells, d)
+        ws.alloc_tree(2 * ws.n_cells)
     if d == 2:
         _quadtree.repulsive(Ys, params.theta, ws.cells, ws.first_child, ws.leaf_of, max(params.group_size, 1), ws.rep_sorted, ws.z)
     elif params.group_size > 1:

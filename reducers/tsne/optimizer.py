@@ -57,7 +57,7 @@ def optimize(
     Y: np.ndarray,
     phases: list[Phase],
     *,
-    grid: gradients.GridParams,
+    grid: gradients.GridParams | gradients.BarnesHutParams,
     workers: int = 1,
     callback=None,
     callback_every: int = 10,

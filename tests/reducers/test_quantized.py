@@ -88,3 +88,5 @@ def test_bad_arguments():
         QuantizedIndex.build(X, "manhattan")
     with pytest.raises(ValueError, match="columns"):
         QuantizedIndex.build(X, "euclidean").search(np.zeros((1, 5)), 3)
+    with pytest.raises(ValueError, match="k"):
+        QuantizedIndex.build(X, "euclidean").search(X[:1], 100)

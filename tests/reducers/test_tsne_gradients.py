@@ -28,8 +28,8 @@ def layout(request) -> np.ndarray:
 # Each approximation, forced on at any size: the interpolation grid (2-D), the quadtree
 # (2-D) and the octree (3-D), with the default parameters.
 APPROXIMATIONS = {
-    "grid": dataclasses.replace(gradients.DEFAULT_GRID[2], exact_below=0, tree_below=0),
-    "tree": dataclasses.replace(gradients.DEFAULT_GRID[2], exact_below=0, tree_below=10**9),
+    "grid": dataclasses.replace(gradients.DEFAULT_GRID[2], exact_below=0, tree_ratio=0.0),
+    "tree": dataclasses.replace(gradients.DEFAULT_GRID[2], exact_below=0, tree_ratio=1e-9),
 }
 
 

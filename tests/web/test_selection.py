@@ -83,9 +83,17 @@ def _assert_same(found, expected, near):
     assert found - near == expected - near, (len(found - near), len(expected - near), sorted((found - near) ^ (expected - near))[:10])
 
 
+def _show_dims(probe, dims):
+    """Switch the demo's view to a PCA in `dims` (computed or found) and wait until it can be picked."""
+    if probe.hook("dims") != dims:
+        probe.page.click(f"#dims-{dims}")
+    probe.wait(f"__projector.dims === {dims} && __projector.projectionStatus === 'done'", timeout=60_000)
+    probe.wait_pick_ready()
+
+
 def test_box_selection_in_3d_adds_and_removes(probe):
     probe.open()
-    assert probe.hook("dims") == 3
+    _show_dims(probe, 3)
     page = probe.page
     page.click("#tool-box")
     assert _selection(probe, "tool") == "box"
@@ -133,9 +141,7 @@ def test_lasso_in_2d_then_isolate_as_a_new_dataset(probe, server):
     probe.open()
     page = probe.page
     demo = server.demo()
-    page.click("#dims-2")
-    probe.wait("__projector.dims === 2 && __projector.projectionStatus === 'done'", timeout=60_000)
-    probe.wait_pick_ready()
+    _show_dims(probe, 2)
     page.focus("#scatter")
     page.keyboard.press("l")  # the lasso's shortcut (outside text fields)
     assert _selection(probe, "tool") == "lasso"
