@@ -1,21 +1,20 @@
 """UMAP as a scikit-learn style estimator over umap-learn, with live progress and a shared kNN graph.
 
-umap-learn builds the fuzzy graph and the initial layout; this module drives umap-learn's own
-per-epoch SGD kernel one epoch at a time, so the service gets a frame (and a chance to cancel)
-every few epochs, and a seeded run is bit-identical to ``umap.UMAP`` with the same seed.
+umap-learn builds the fuzzy graph and the initial layout; the layout is then optimised by
+`reducers.umap_layout` on every core, one epoch at a time, so the service gets a frame (and a
+chance to cancel) every few epochs. A seed makes the result reproducible on any number of
+threads (umap-learn would run a seeded layout on one thread).
 """
 
 from __future__ import annotations
 
-import inspect
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 import umap
-import umap.layouts
 import umap.spectral
 import umap.umap_
 import umap.utils
@@ -25,31 +24,13 @@ from sklearn.neighbors import KDTree
 from sklearn.utils import Tags, check_random_state
 
 from reducers._validation import check_embedding, check_n_components, reducer_tags, validate_input
+from reducers.umap_layout import MAX_CALLBACK_INTERVAL, optimize_layout
 
-__all__ = ["UMAP"]
+__all__ = ["UMAP", "MAX_CALLBACK_INTERVAL"]
+
 
 METRICS = ("euclidean", "cosine")
 INITS = ("spectral", "pca", "random")
-
-# Whatever `callback_every` says, call back at least this often (seconds), so a cancel is
-# seen within about one epoch even when ten epochs of a million points take half a minute.
-MAX_CALLBACK_INTERVAL = 2.0
-
-# The per-epoch kernel is private to umap-learn: fail at import, with a clear message, if its
-# parameters are not the ones `_optimize` passes (they changed in 0.5.6, when the RNG
-# state became per sample).
-_EPOCH_KERNEL_PARAMS = (
-    "head_embedding", "tail_embedding", "head", "tail", "n_vertices", "epochs_per_sample", "a", "b",
-    "rng_state_per_sample", "gamma", "dim", "move_other", "alpha", "epochs_per_negative_sample",
-    "epoch_of_next_negative_sample", "epoch_of_next_sample", "n", "densmap_flag", "dens_phi_sum",
-    "dens_re_sum", "dens_re_cov", "dens_re_std", "dens_re_mean", "dens_lambda", "dens_R", "dens_mu",
-    "dens_mu_tot",
-)  # fmt: skip
-if tuple(inspect.signature(umap.layouts._optimize_layout_euclidean_single_epoch).parameters) != _EPOCH_KERNEL_PARAMS:
-    raise ImportError(
-        f"reducers.UMAP drives umap-learn's per-epoch SGD kernel and was written against umap-learn 0.5.12; "
-        f"the kernel of the installed umap-learn {umap.__version__} takes different arguments"
-    )
 
 
 def _cache_umap_kernels() -> None:
@@ -66,8 +47,6 @@ def _cache_umap_kernels() -> None:
         umap.umap_.smooth_knn_dist,
         umap.umap_.compute_membership_strengths,
         umap.utils.fast_knn_indices,
-        umap.layouts._nb_optimize_layout_euclidean_single_epoch,
-        umap.layouts._nb_optimize_layout_euclidean_single_epoch_parallel,
     ):
         kernel.enable_caching()
 
@@ -92,10 +71,10 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         SGD epochs; None means umap-learn's default (500 up to 10,000 points, else 200).
     init : {"spectral", "pca", "random"} or array of shape (n_samples, n_components)
     random_state : None, int or RandomState
-        A seed makes the result reproducible, and the SGD single-threaded (its parallel form
-        updates shared rows without locks); None runs it on `n_jobs` threads.
+        A seed makes the result reproducible, whatever `n_jobs`; None draws one.
     n_jobs : int or None
-        Threads for umap-learn's Numba code; None or -1 means all cores.
+        Threads for the layout; None or -1 means all cores. (umap-learn's own steps run on
+        one thread when seeded.)
     callback : callable or None
         ``callback(epoch, Y, None)`` is called with the layout after initialisation
         (epoch 0), then every `callback_every` epochs, after the last epoch, and whenever
@@ -192,7 +171,7 @@ class UMAP(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             # A kNN graph from elsewhere has no pynndescent index; that only matters for
             # umap-learn's transform(), which this estimator does not offer.
             warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
-            model.fit(X, callback=self.callback, callback_every=callback_every, parallel=not seeded)
+            model.fit(X, callback=self.callback, callback_every=callback_every, n_jobs=n_jobs)
         self.embedding_ = np.ascontiguousarray(model.embedding_, dtype=np.float32)
         self.n_iter_ = model.n_iter_
         return self
@@ -278,11 +257,18 @@ def _check_knn(knn: object, n: int, n_neighbors: int, metric: str) -> tuple[np.n
 class _SteppedUMAP(umap.UMAP):  # type: ignore[misc]
     """umap-learn's estimator with the layout optimised here, one epoch at a time."""
 
-    def _fit_embed_data(self, X, n_epochs, init, random_state, callback=None, callback_every=10, parallel=False):  # type: ignore[no-untyped-def]
+    def _fit_embed_data(self, X, n_epochs, init, random_state, callback=None, callback_every=10, n_jobs=-1):  # type: ignore[no-untyped-def]
         # umap-learn documents this method as the one subclasses replace. fit() has built
         # graph_ and hands over the RandomState that drew the kNN graph, so the draws
-        # below continue umap-learn's own sequence.
-        Y, self.n_iter_ = _embed(self, X, n_epochs, init, random_state, callback, callback_every, parallel)
+        # below continue umap-learn's own sequence. A seeded fit() has set Numba to one
+        # thread; the layout is reproducible on any number, so it gets `n_jobs`.
+        before = numba.get_num_threads()
+        limit = numba.config.NUMBA_NUM_THREADS
+        numba.set_num_threads(limit if n_jobs < 0 else min(n_jobs, limit))
+        try:
+            Y, self.n_iter_ = _embed(self, X, n_epochs, init, random_state, callback, callback_every)
+        finally:
+            numba.set_num_threads(before)
         return Y, {}
 
 
@@ -294,12 +280,11 @@ def _embed(
     random_state: np.random.RandomState,
     callback: Callback | None,
     callback_every: int,
-    parallel: bool,
 ) -> tuple[np.ndarray, int]:
-    """umap-learn's `simplicial_set_embedding` for Euclidean output without densMAP, step for step.
+    """umap-learn's `simplicial_set_embedding` for Euclidean output without densMAP, with our layout step.
 
-    Running the same draws and the same kernel in the same order is what keeps the result
-    identical to umap-learn's; only the epoch loop is ours, so it can call back and stop.
+    The graph pruning, initial layout, epochs-per-sample and draws are umap-learn's; the
+    optimisation is `reducers.umap_layout.optimize_layout`, seeded from the same RandomState.
     """
     graph = model.graph_.tocoo()
     graph.sum_duplicates()
@@ -313,12 +298,12 @@ def _embed(
 
     Y = _initial_layout(model, X, graph, init, random_state)
     epochs_per_sample = umap.umap_.make_epochs_per_sample(graph.data, n_epochs)
-    rng_state = random_state.randint(umap.umap_.INT32_MIN, umap.umap_.INT32_MAX, 3).astype(np.int64)
+    seed = int(random_state.randint(np.iinfo(np.int64).max, dtype=np.int64))
     Y = (10.0 * (Y - np.min(Y, 0)) / (np.max(Y, 0) - np.min(Y, 0))).astype(np.float32, order="C")
-    n_iter = _optimize(
-        Y, graph.row, graph.col, graph.shape[1], n_epochs, epochs_per_sample, model._a, model._b, rng_state,
-        model.repulsion_strength, model._initial_alpha, model.negative_sample_rate, parallel, callback,
-        callback_every,
+    n_iter = optimize_layout(
+        Y, graph.row, graph.col, n_epochs, epochs_per_sample, model._a, model._b, seed, gamma=model.repulsion_strength,
+        initial_alpha=model._initial_alpha, negative_sample_rate=model.negative_sample_rate, callback=callback,
+        callback_every=callback_every,
     )  # fmt: skip
     return Y, n_iter
 
@@ -342,61 +327,3 @@ def _initial_layout(
         spacing = np.mean(KDTree(Y).query(Y, k=2)[0][:, 1])
         Y = Y + random_state.normal(scale=0.001 * spacing, size=Y.shape).astype(np.float32)
     return Y
-
-
-def _optimize(
-    Y: np.ndarray,
-    head: np.ndarray,
-    tail: np.ndarray,
-    n_vertices: int,
-    n_epochs: int,
-    epochs_per_sample: np.ndarray,
-    a: float,
-    b: float,
-    rng_state: np.ndarray,
-    gamma: float,
-    initial_alpha: float,
-    negative_sample_rate: float,
-    parallel: bool,
-    callback: Callback | None,
-    callback_every: int,
-) -> int:
-    """umap-learn's `optimize_layout_euclidean` loop, calling back between epochs; returns epochs run.
-
-    Why not another hook: umap-learn's only per-epoch handle is a tqdm progress bar, which
-    sees neither the layout nor a way to stop, and restarting `optimize_layout_euclidean`
-    on slices of epochs would reset its learning-rate schedule and sampling clocks. So
-    this loop holds that state and calls umap-learn's own compiled single-epoch kernel
-    (serial when seeded, Hogwild-parallel otherwise, as umap-learn chooses).
-    """
-    epoch = umap.layouts._get_optimize_layout_euclidean_single_epoch_fn(parallel)
-    epochs_per_negative_sample = epochs_per_sample / negative_sample_rate
-    epoch_of_next_negative_sample = epochs_per_negative_sample.copy()
-    epoch_of_next_sample = epochs_per_sample.copy()
-    # Each vertex draws its negative samples from its own stream, seeded from its start.
-    rng_state_per_sample = np.full((Y.shape[0], len(rng_state)), rng_state, dtype=np.int64) + Y[:, 0].astype(np.float64).view(
-        np.int64
-    ).reshape(-1, 1)
-    unused = np.zeros(1, dtype=np.float32)  # densMAP buffers
-    frame = Y.view()
-    frame.flags.writeable = False
-
-    last_call = time.monotonic()
-    if callback is not None and callback(0, frame, None):
-        return 0
-    alpha = initial_alpha
-    for n in range(n_epochs):
-        epoch(
-            Y, Y, head, tail, n_vertices, epochs_per_sample, a, b, rng_state_per_sample, gamma, Y.shape[1],
-            True, alpha, epochs_per_negative_sample, epoch_of_next_negative_sample, epoch_of_next_sample, n,
-            False, unused, unused, 0, 0, 0, 0, unused, unused, 0,
-        )  # fmt: skip
-        alpha = initial_alpha * (1.0 - (float(n) / float(n_epochs)))
-        done = n + 1
-        if callback is not None and (
-            done % callback_every == 0 or done == n_epochs or time.monotonic() - last_call >= MAX_CALLBACK_INTERVAL
-        ):
-            if callback(done, frame, None):
-                return done
-            last_call = time.monotonic()
-    return n_epochs
