@@ -28,6 +28,9 @@ MEDIA_TYPES = ("application/vnd.apache.parquet", "application/x-parquet", "appli
 MAGIC = b"PAR1"
 BATCH_BYTES = 16 * 1024 * 1024  # embedding values decoded at once
 PANDAS_INDEX = "__index_level_"  # pandas writes a non-default index as such columns: not metadata
+# Text the metadata columns may decode to (as --max-metadata-mb's default): a dictionary-encoded
+# column of one long string repeated on every row is a few bytes in the file and gigabytes decoded.
+MAX_METADATA_TEXT = 512 * 1024 * 1024
 
 
 def invalid_parquet(detail: str) -> InvalidInput:
@@ -164,23 +167,52 @@ def _embedding_chunk(values: pa.Array, first_row: int, dim: int, column: str) ->
     return chunk
 
 
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind))
+
+
+def _text_bytes(column: pa.Array) -> int:
+    """The bytes of text a metadata column decodes to, counted before it is decoded."""
+    if pa.types.is_dictionary(column.type):
+        if not _is_text(column.dictionary.type):
+            return 0
+        return int(pc.sum(pc.take(pc.binary_length(column.dictionary), column.indices)).as_py() or 0)
+    return int(pc.sum(pc.binary_length(column)).as_py() or 0) if _is_text(column.type) else 0
+
+
+def _check_declared_text(parquet: pq.ParquetFile, names: set[str]) -> None:
+    """The footer's uncompressed sizes of the metadata columns, before any page is read."""
+    meta = parquet.metadata
+    declared = sum(
+        meta.row_group(g).column(c).total_uncompressed_size
+        for g in range(meta.num_row_groups)
+        for c in range(meta.num_columns)
+        if meta.row_group(g).column(c).path_in_schema.split(".")[0] in names
+    )
+    if declared > MAX_METADATA_TEXT:
+        raise PayloadTooLarge(f"the Parquet metadata columns hold {declared:,} bytes; at most {MAX_METADATA_TEXT:,} are read")
+
+
 def read_parquet(path: Path, embedding: str | None, dest: Path, *, limit: int | None = None, progress: Progress | None = None) -> Metadata:
     """Write the embedding column of a Parquet file to `dest` as a float32 `.npy`; returns the other columns."""
     try:
-        parquet = pq.ParquetFile(path)
-        schema = parquet.schema_arrow
+        schema = pq.ParquetFile(path).schema_arrow
+        column = embedding_column(schema, embedding)
+        fields = _metadata_fields(schema, column)
+        # Text columns are read as dictionaries, so their decoded size is known before they are decoded.
+        parquet = pq.ParquetFile(path, read_dictionary=[f.name for f in fields if _is_text(f.type)])
+        _check_declared_text(parquet, {f.name for f in fields})
     except (pa.ArrowException, OSError) as exc:
         raise invalid_parquet(f"not a valid Parquet file: {exc}") from None
-    column = embedding_column(schema, embedding)
     kind = schema.field(column).type
     fixed = kind.list_size if pa.types.is_fixed_size_list(kind) else None
-    fields = _metadata_fields(schema, column)
     n = parquet.metadata.num_rows
     if len(fields) > MAX_COLUMNS:
         raise invalid_parquet(f"the Parquet file has {len(fields)} metadata columns; at most {MAX_COLUMNS} are read")
     if n * len(fields) > MAX_CELLS:
         raise invalid_parquet(f"{n:,} rows × {len(fields)} metadata columns is more than {MAX_CELLS:,} metadata cells")
     cells: list[list[str]] = [[] for _ in fields]
+    text = 0
     out: np.memmap | None = None
     dim = fixed or 0
     start = 0
@@ -198,6 +230,9 @@ def read_parquet(path: Path, embedding: str | None, dest: Path, *, limit: int | 
             if start + len(batch) > n:
                 raise invalid_parquet(f"the Parquet file holds more rows than its footer declares ({n})")
             out[start : start + len(batch)] = _embedding_chunk(values, start, dim, column)
+            text += sum(_text_bytes(batch.column(f.name)) for f in fields)
+            if text > MAX_METADATA_TEXT:
+                raise PayloadTooLarge(f"the Parquet metadata columns decode to more than {MAX_METADATA_TEXT:,} bytes of text")
             for index, f in enumerate(fields):
                 cells[index] += metadata_cells(batch.column(f.name))
             start += len(batch)

@@ -143,3 +143,15 @@ class Memory:
     def growth(self) -> int:
         """How far the peak rose above the RSS at `reset()`."""
         return max(0, self.peak() - self.base)
+
+
+def parquet_bomb(rows: int = 20_000, cell: int = 100_000) -> bytes:
+    """A Parquet file of a few KB whose text column decodes to rows × cell bytes (one dictionary value on every row)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    embedding = pa.array([[0.0, 1.0]] * rows, pa.list_(pa.float32()))
+    label = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array(["x" * cell]))
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"embedding": embedding, "label": label}), buffer, compression="zstd")
+    return buffer.getvalue()

@@ -26,7 +26,7 @@ from projector.data.store import Store
 from projector.jobs.lifecycle import KEPT_CANCELLED, Jobs
 from projector.settings import Settings
 from tests.conftest import npy_bytes
-from tests.projector.api.bombs import Memory, MiB, multipart, npy_header, npz_bomb, send_raw
+from tests.projector.api.bombs import Memory, MiB, multipart, npy_header, npz_bomb, parquet_bomb, send_raw
 from tests.projector.jobs.test_lifecycle import ScriptedExecutor
 
 GiB = 1 << 30
@@ -121,6 +121,14 @@ def test_honest_npz_still_load(api: TestClient) -> None:
     with zipfile.ZipFile(stored_zip, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("arr_0.npy", npy_bytes(matrix))
     assert api.post("/api/datasets", content=stored_zip.getvalue(), headers={"Content-Type": "application/x-npz"}).status_code == 201
+
+
+def test_a_parquet_text_bomb_is_413_before_it_is_decoded(api: TestClient, tmp_path: Path) -> None:
+    bomb = parquet_bomb()  # ~2 KB decoding to 2 GB of label text
+    assert len(bomb) < 64 * 1024
+    refused = api.post("/api/datasets", content=bomb, headers={"Content-Type": "application/vnd.apache.parquet"})
+    assert "bytes of text" in assert_error(refused, 413, "payload_too_large")["detail"]
+    nothing_stored(api, tmp_path / "data")
 
 
 # -- JSON bodies -----------------------------------------------------------------------------------
@@ -305,6 +313,13 @@ def test_live_bombs_cost_little_memory(live: tuple[Any, Memory]) -> None:
     assert status == 400 and b"metadata_mismatch" in body, body
     print(f"\n[time] 150 MB of newlines for a 10-row tensor: {time.monotonic() - started:.2f} s")
     report("metadata 150 MB of newlines, 10 rows", memory)
+
+    memory.reset()
+    bomb = parquet_bomb()
+    headers = {"Content-Type": "application/vnd.apache.parquet", "Content-Length": str(len(bomb))}
+    status, _, body = send_raw(url, "POST", "/api/datasets", headers, [bomb])
+    assert status == 413 and b"payload_too_large" in body, body
+    report("Parquet 2 KB -> 2 GB of label text", memory)
 
     memory.reset()
     dataset = _upload(url)
