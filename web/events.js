@@ -35,6 +35,14 @@
 //   theme               ({theme})                   'light' or 'dark'
 //   export              ({kind})
 //   copy-link           ()
+//   selection:tool      ({kind})                    'lasso', 'box' or null (web/selection/controller.js)
+//   selection:clear / selection:isolate / selection:centroid   ()   the selection panel's actions
+//   selection:save / selection:open ({name})        save the lasso / box selection, or open a saved one
+//   selection:export    ({format})                  'tsv' or 'json'
+//   selection:label     ({column, value})           set a metadata column for the selected rows
+//   clusters:run        ({min_cluster_size?, label_column?})  cluster the projection on screen
+//   clusters:names      ({on})                      draw the cluster names on the plot
+//   clusters:highlight  ({id})                      highlight one cluster's points
 //   error               ({title, error})            anything that failed, shown to the user
 //   status              ({text})                    short status line
 
