@@ -225,6 +225,9 @@ SAFETENSORS_DTYPES = {
     "U8": "u1", "U16": "<u2", "U32": "<u4", "U64": "<u8", "BOOL": "?",
 }  # fmt: skip
 MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024
+# JSON values in the header, bounded by its commas before it is parsed: 100 MB of "{}," would
+# otherwise become 35 million Python dicts (2 GB). A real header has ~10 per tensor.
+MAX_SAFETENSORS_ITEMS = 1_000_000
 
 
 def read_safetensors(path: Path, member: str | None = None) -> np.ndarray:
@@ -235,7 +238,10 @@ def read_safetensors(path: Path, member: str | None = None) -> np.ndarray:
             (header_len,) = struct.unpack("<Q", f.read(8))
             if header_len > min(MAX_SAFETENSORS_HEADER, size - 8):
                 raise invalid_tensor(f".safetensors header length {header_len} is larger than the file")
-            header = json.loads(f.read(header_len))
+            header_bytes = f.read(header_len)
+            if header_bytes.count(b",") > MAX_SAFETENSORS_ITEMS:
+                raise invalid_tensor(f".safetensors header has more than {MAX_SAFETENSORS_ITEMS:,} entries")
+            header = json.loads(header_bytes)
     except InvalidInput:
         raise
     except Exception as exc:

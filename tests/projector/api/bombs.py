@@ -155,3 +155,10 @@ def parquet_bomb(rows: int = 20_000, cell: int = 100_000) -> bytes:
     buffer = io.BytesIO()
     pq.write_table(pa.table({"embedding": embedding, "label": label}), buffer, compression="zstd")
     return buffer.getvalue()
+
+
+def safetensors_bomb(header_bytes: int) -> bytes:
+    """A `.safetensors` file whose JSON header is `header_bytes` of empty objects (millions of Python dicts if parsed)."""
+    items = (header_bytes - 10) // 3
+    header = b'{"x":[' + b"{}," * (items - 1) + b"{}]}"
+    return struct.pack("<Q", len(header)) + header + bytes(16)

@@ -26,7 +26,7 @@ from projector.data.store import Store
 from projector.jobs.lifecycle import KEPT_CANCELLED, Jobs
 from projector.settings import Settings
 from tests.conftest import npy_bytes
-from tests.projector.api.bombs import Memory, MiB, multipart, npy_header, npz_bomb, parquet_bomb, send_raw
+from tests.projector.api.bombs import Memory, MiB, multipart, npy_header, npz_bomb, parquet_bomb, safetensors_bomb, send_raw
 from tests.projector.jobs.test_lifecycle import ScriptedExecutor
 
 GiB = 1 << 30
@@ -128,6 +128,12 @@ def test_a_parquet_text_bomb_is_413_before_it_is_decoded(api: TestClient, tmp_pa
     assert len(bomb) < 64 * 1024
     refused = api.post("/api/datasets", content=bomb, headers={"Content-Type": "application/vnd.apache.parquet"})
     assert "bytes of text" in assert_error(refused, 413, "payload_too_large")["detail"]
+    nothing_stored(api, tmp_path / "data")
+
+
+def test_a_safetensors_header_bomb_is_refused_before_it_is_parsed(api: TestClient, tmp_path: Path) -> None:
+    refused = api.post("/api/datasets", content=safetensors_bomb(30 * MiB), headers={"Content-Type": "application/x-safetensors"})
+    assert "entries" in assert_error(refused, 400, "invalid_tensor")["detail"]
     nothing_stored(api, tmp_path / "data")
 
 
@@ -320,6 +326,13 @@ def test_live_bombs_cost_little_memory(live: tuple[Any, Memory]) -> None:
     status, _, body = send_raw(url, "POST", "/api/datasets", headers, [bomb])
     assert status == 413 and b"payload_too_large" in body, body
     report("Parquet 2 KB -> 2 GB of label text", memory)
+
+    memory.reset()
+    bomb = safetensors_bomb(100 * MiB - 16)
+    headers = {"Content-Type": "application/x-safetensors", "Content-Length": str(len(bomb))}
+    status, _, body = send_raw(url, "POST", "/api/datasets", headers, [bomb])
+    assert status == 400 and b"invalid_tensor" in body, body
+    report("safetensors 100 MB header of {}", memory)
 
     memory.reset()
     dataset = _upload(url)
