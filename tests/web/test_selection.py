@@ -50,8 +50,9 @@ def _selection(probe, expr):
     return probe.page.evaluate(f"() => window.__projectorSelection.{expr}")
 
 
-def _drag(probe, points, modifier=None):
-    """Press at the first point, move through the others, release; wait for the new selection."""
+def _drag(probe, points, modifier=None, shot=None):
+    """Press at the first point, move through the others (a screenshot `shot` before letting go),
+    release; wait for the new selection."""
     page = probe.page
     version = _selection(probe, "version")
     if modifier:
@@ -60,6 +61,9 @@ def _drag(probe, points, modifier=None):
     page.mouse.down()
     for p in points[1:]:
         page.mouse.move(*p)
+    if shot:
+        page.wait_for_timeout(100)
+        probe.screenshot(shot)
     page.mouse.up()
     if modifier:
         page.keyboard.up(modifier)
@@ -147,7 +151,7 @@ def test_lasso_in_2d_then_isolate_as_a_new_dataset(probe, server):
     assert _selection(probe, "tool") == "lasso"
     x, y, w, h = _stage(probe)
     star = _star(x + w * 0.5, y + h * 0.5, min(w, h) * 0.32, min(w, h) * 0.14)
-    found = _drag(probe, [*star, star[0]])
+    found = _drag(probe, [*star, star[0]], shot="selection-lasso-drawing")
     inside, near = _expected(probe, star)
     assert len(inside) > 50
     _assert_same(found, inside, near)
@@ -198,6 +202,9 @@ def test_label_the_selection_and_colour_by_it(probe, server):
     )
     assert _selection(probe, "count") == len(found)
     probe.screenshot("selection-labelled")
+    page.click("#theme-toggle")
+    page.wait_for_timeout(300)
+    probe.screenshot("selection-night")
     probe.assert_clean_console()
 
 

@@ -231,6 +231,7 @@ export function install(app, els) {
   function setTool(kind) {
     tool.setKind(kind);
     panel.setTool(kind);
+    bus.emit('status', { text: kind ? `${kind === 'box' ? 'Box' : 'Lasso'} · Shift adds · Alt removes · Esc leaves` : '' });
   }
 
   bus.on('selection:tool', ({ kind }) => setTool(kind));
