@@ -14,11 +14,14 @@ import numpy as np
 from projector.data.metadata import MAX_COLUMNS, Metadata
 from projector.data.rows import check_rows
 from projector.data.store import Store
-from projector.errors import InvalidInput
+from projector.errors import InvalidInput, PayloadTooLarge
 from projector.logdir import metadata_tsv
 
 MAX_COLUMN_NAME = 200
 MAX_VALUE = 10_000
+# The stored metadata an edit may grow to (as --max-metadata-mb's default): without it, one PATCH of
+# under 1 MiB (170,000 rows × a 10,000-character value) wrote 1.7 GB and held as much in memory.
+MAX_METADATA_BYTES = 512 * 1024 * 1024
 
 
 def invalid_edit(detail: str) -> InvalidInput:
@@ -80,6 +83,9 @@ def set_cells(store: Store, dataset_id: str, body: Any) -> dict[str, Any]:
     column = check_column_name(body["column"])
     value = cell_text(body["value"])
     rows = check_rows(body["rows"], store.get_dataset(dataset_id)["n"], unique=False)
+    grown = store.metadata_path(dataset_id).stat().st_size + len(rows) * (len(value.encode()) + 4)
+    if grown > MAX_METADATA_BYTES:
+        raise PayloadTooLarge(f"this edit would grow the metadata to {grown:,} bytes; at most {MAX_METADATA_BYTES:,} are kept")
     created = [False]
 
     def change(metadata: Metadata) -> tuple[Metadata, list[str]]:

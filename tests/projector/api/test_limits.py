@@ -137,6 +137,19 @@ def test_a_safetensors_header_bomb_is_refused_before_it_is_parsed(api: TestClien
     nothing_stored(api, tmp_path / "data")
 
 
+def test_a_metadata_edit_cannot_grow_the_metadata_past_its_limit(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from projector.data import edits
+
+    monkeypatch.setattr(edits, "MAX_METADATA_BYTES", 4 * MiB)  # 512 MiB in service; the rule is the same
+    created = api.post("/api/datasets", content=npy_bytes(np.zeros((2000, 2), np.float32)), headers={"Content-Type": "application/x-npy"})
+    url = f"/api/datasets/{created.json()['id']}/metadata"
+    before = api.get(url).content
+    refused = api.patch(url, json={"column": "pad", "rows": list(range(2000)), "value": "x" * 10_000})  # 20 MB from a 12 KB body
+    assert "at most" in assert_error(refused, 413, "payload_too_large")["detail"]
+    assert api.get(url).content == before
+    assert api.patch(url, json={"column": "tag", "rows": list(range(2000)), "value": "cluster A"}).status_code == 200
+
+
 # -- JSON bodies -----------------------------------------------------------------------------------
 
 
