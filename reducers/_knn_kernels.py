@@ -103,6 +103,16 @@ def update_columns(tile: np.ndarray, row_ids: np.ndarray, col_slots: np.ndarray,
 
 
 @njit(cache=True, nogil=True, parallel=True, boundscheck=False)
+def merge(keys: np.ndarray, ids: np.ndarray, other_keys: np.ndarray, other_ids: np.ndarray) -> None:
+    """Offer every entry of the heaps `other_*` to the heaps `keys`/`ids` of the same rows."""
+    n, k = keys.shape
+    for r in prange(n):
+        for j in range(k):
+            if other_ids[r, j] >= 0 and _before(other_keys[r, j], other_ids[r, j], keys[r, 0], ids[r, 0]):
+                _push(keys[r], ids[r], other_keys[r, j], other_ids[r, j])
+
+
+@njit(cache=True, nogil=True, parallel=True, boundscheck=False)
 def finish(rows: np.ndarray, slots: np.ndarray, ids: np.ndarray, cosine: bool) -> tuple[np.ndarray, np.ndarray]:
     """Distances of the heaps' rows recomputed from the rows themselves, and each heap sorted by them.
 

@@ -119,7 +119,7 @@ def knn_graph(X, k, metric="euclidean", method="auto", random_state=None, n_jobs
 
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         with _threads(n_jobs):
-            indices, distances = build_graph(X, k, metric, seed)
+            indices, distances = build_graph(X, k, metric, seed, n_jobs=n_jobs)
     else:
         indices, distances = _nndescent(X, k, metric, random_state, n_jobs)
     return KNNGraph(indices, distances, metric)

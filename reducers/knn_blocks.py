@@ -23,11 +23,14 @@ from __future__ import annotations
 import io
 import itertools
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from reducers import _knn_kernels as kernels
 from reducers._partition import group_lists, kmeans
@@ -174,30 +177,50 @@ def plan_graph(
     return GraphPlan(**{**{f.name: getattr(plan, f.name) for f in fields(plan)}, "n_probe": n_probe})
 
 
-def build_block(X: np.ndarray, plan: GraphPlan, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def build_block(X: np.ndarray, plan: GraphPlan, start: int, stop: int, n_jobs: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The graph rows of block ``plan.order[start:stop]``: (rows, indices int32, distances float32).
 
-    Reads those rows of `X` and the lists it probes; needs nothing from other blocks.
+    Reads those rows of `X` and the lists it probes; needs nothing from other blocks. With
+    `n_jobs` > 1, threads share out the tiles, each into heaps of its own, merged at the end.
     """
     rows = plan.order[start:stop]
     prepared = plan.prepare(X[rows])
     left, right = plan.operands(prepared)
     size = len(rows)
-    keys = np.full((size, plan.k), kernels.EMPTY_KEY, dtype=np.float32)
-    ids = np.full((size, plan.k), -1, dtype=np.int32)
     slots = np.arange(size, dtype=np.int64)
-    for j in range(0, size, TILE_ROWS):
-        b = slice(j, min(size, j + TILE_ROWS))
-        # The diagonal tile first: its rows' heaps then hold near candidates, so the tiles
-        # after it offer them few keys that pass the root.
-        for i in [j, *range(0, j, TILE_ROWS)]:
-            a = slice(i, min(size, i + TILE_ROWS))
-            tile = left[a] @ right[b].T
-            kernels.update_rows(tile, slots[a], rows[b], keys, ids, i == j)
-            if i != j:
-                kernels.update_columns(tile, rows[a], slots[b], keys, ids)
-    if plan.n_probe:
-        _probe_other_blocks(X, plan, start, prepared, left, keys, ids)
+    # Largest tile columns first, dealt out in turn: about equal work per thread.
+    columns = list(range(0, size, TILE_ROWS))[::-1]
+    probes = _probes(plan, start, prepared) if plan.n_probe else []
+    threads = max(1, min(n_jobs, len(columns) + len(probes)))
+
+    def work(thread: int) -> tuple[np.ndarray, np.ndarray]:
+        if threads > 1:
+            numba.set_num_threads(1)  # per calling thread
+        keys = np.full((size, plan.k), kernels.EMPTY_KEY, dtype=np.float32)
+        ids = np.full((size, plan.k), -1, dtype=np.int32)
+        for j in columns[thread::threads]:
+            b = slice(j, min(size, j + TILE_ROWS))
+            # The diagonal tile first: its rows' heaps then hold near candidates, so the
+            # tiles after it offer them few keys that pass the root.
+            for i in [j, *range(0, j, TILE_ROWS)]:
+                a = slice(i, min(size, i + TILE_ROWS))
+                tile = left[a] @ right[b].T
+                kernels.update_rows(tile, slots[a], rows[b], keys, ids, i == j)
+                if i != j:
+                    kernels.update_columns(tile, rows[a], slots[b], keys, ids)
+        for lst, part in probes[thread::threads]:
+            members = plan.order[plan.list_offsets[lst] : plan.list_offsets[lst + 1]]
+            _, other = plan.operands(plan.prepare(X[members]), "right")
+            kernels.update_rows(left[part] @ other.T, part, members, keys, ids, False)
+        return keys, ids
+
+    if threads == 1:
+        keys, ids = work(0)
+    else:
+        with threadpool_limits(1), ThreadPoolExecutor(max_workers=threads) as pool:
+            (keys, ids), *others = pool.map(work, range(threads))
+        for other_keys, other_ids in others:
+            kernels.merge(keys, ids, other_keys, other_ids)
     if (ids < 0).any():
         raise RuntimeError("a block found fewer than k candidates for a row; the plan is inconsistent")
     return rows, *_exact_distances(X, plan, rows, prepared, ids)
@@ -210,20 +233,38 @@ def build_graph(
     random_state: int | None = 0,
     max_block_rows: int = MAX_BLOCK_ROWS,
     out: tuple[np.ndarray, np.ndarray] | None = None,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Plan and build every block in this process; returns (indices, distances).
 
     `out` may hold preallocated (n, k) int32 and float32 arrays (memory maps, say) to fill.
+    `n_jobs` threads (None: one per core) each build whole blocks on one core, as separate
+    workers would; with fewer blocks than threads, they share out each block's tiles. (One
+    thread per task beats every core on each tile: the BLAS and Numba thread pools would take
+    turns, waking and spinning, on every tile.)
     """
     plan = plan_graph(X, k, metric, random_state, max_block_rows)
     n = X.shape[0]
     if out is None:
         out = np.empty((n, k), dtype=np.int32), np.empty((n, k), dtype=np.float32)
     indices, distances = out
-    for start, stop in plan.blocks:
-        rows, block_indices, block_distances = build_block(X, plan, start, stop)
+    blocks = sorted(plan.blocks, key=lambda block: block[0] - block[1])  # largest first
+    threads = n_jobs if n_jobs is not None and n_jobs > 0 else os.cpu_count() or 1
+
+    def run(block: tuple[int, int], block_threads: int) -> None:
+        if block_threads == 1:
+            numba.set_num_threads(1)  # per calling thread
+        rows, block_indices, block_distances = build_block(X, plan, *block, n_jobs=block_threads)
         indices[rows] = block_indices
         distances[rows] = block_distances
+
+    if threads == 1 or len(blocks) < threads:
+        for block in blocks:
+            run(block, threads)
+    else:
+        # Whole blocks on separate threads, one core each, as separate workers would.
+        with threadpool_limits(1), ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(run, blocks, [1] * len(blocks)))
     return indices, distances
 
 
@@ -243,30 +284,25 @@ def _exact_distances(
     return kernels.finish(prepared, slots, ids, plan.metric == "cosine")
 
 
-def _probe_other_blocks(
-    X: np.ndarray, plan: GraphPlan, start: int, prepared: np.ndarray, left: np.ndarray, keys: np.ndarray, ids: np.ndarray
-) -> None:
-    """Compare each row of the block with the rows of its `n_probe` nearest lists in other blocks."""
+def _probes(plan: GraphPlan, start: int, prepared: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(list, block slots) for each list of another block that some of the block's rows probe:
+    each row probes its `n_probe` nearest, in pieces of at most `TILE_ROWS` slots."""
     block = int(plan.list_block[np.searchsorted(plan.list_offsets, start, side="right") - 1])
     excluded = plan.list_block == block
     n_probe = min(plan.n_probe, int((~excluded).sum()))
     c_terms = np.einsum("ij,ij->i", plan.centroids, plan.centroids).astype(np.float32)
-    probes = np.empty((len(prepared), n_probe), dtype=np.int32)
+    nearest = np.empty((len(prepared), n_probe), dtype=np.int32)
     for i in range(0, len(prepared), TILE_ROWS):
         tile = c_terms[None, :] - np.float32(2.0) * (prepared[i : i + TILE_ROWS] @ plan.centroids.T)
-        probes[i : i + len(tile)] = kernels.smallest(tile, excluded, n_probe)
-    flat = probes.ravel()
+        nearest[i : i + len(tile)] = kernels.smallest(tile, excluded, n_probe)
+    flat = nearest.ravel()
     by_list = np.argsort(flat, kind="stable")
     bounds = np.searchsorted(flat[by_list], np.arange(len(plan.centroids) + 1))
+    pieces = []
     for lst in range(len(plan.centroids)):
         slots = (by_list[bounds[lst] : bounds[lst + 1]] // n_probe).astype(np.int64)
-        if len(slots) == 0:
-            continue
-        members = plan.order[plan.list_offsets[lst] : plan.list_offsets[lst + 1]]
-        _, right = plan.operands(plan.prepare(X[members]), "right")
-        for i in range(0, len(slots), TILE_ROWS):
-            part = slots[i : i + TILE_ROWS]
-            kernels.update_rows(left[part] @ right.T, part, members, keys, ids, False)
+        pieces += [(lst, slots[i : i + TILE_ROWS]) for i in range(0, len(slots), TILE_ROWS)]
+    return pieces
 
 
 def _scan(X: np.ndarray, plan: GraphPlan, centroids: np.ndarray, sample: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

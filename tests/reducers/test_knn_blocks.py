@@ -130,3 +130,13 @@ def test_knn_graph_blocks_method():
     X = mixture(600, 8, 3)
     graph = knn_graph(X, 7, method="blocks", random_state=0)
     np.testing.assert_array_equal(graph.indices, knn_graph(X, 7, method="exact").indices)
+
+
+@pytest.mark.parametrize("max_block_rows", [700, 65536])
+def test_threads_do_not_change_the_graph(max_block_rows):
+    # Blocks spread over threads, or one block's tiles over threads with heaps merged at the end.
+    X = mixture(3000, 12, 5, seed=6)
+    one = build_graph(X, 9, "cosine", max_block_rows=max_block_rows, n_jobs=1)
+    three = build_graph(X, 9, "cosine", max_block_rows=max_block_rows, n_jobs=3)
+    np.testing.assert_array_equal(one[0], three[0])
+    np.testing.assert_array_equal(one[1], three[1])
