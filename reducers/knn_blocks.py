@@ -134,15 +134,17 @@ def plan_graph(
     random_state: int | None = 0,
     max_block_rows: int = MAX_BLOCK_ROWS,
     target_recall: float = 0.97,
+    n_jobs: int = 1,
 ) -> GraphPlan:
     """Plan the graph of `X` (float32, possibly a memory map) with `k` neighbours per row.
 
     Up to `max_block_rows` rows (or when `k` is too large for blocks) the plan is one block:
     an exact graph. Otherwise rows are grouped into lists of about `LIST_ROWS` by k-means on
-    a sample, and lists into blocks of at most `max_block_rows` rows.
+    a sample, and lists into blocks of at most `max_block_rows` rows. `n_jobs` threads share
+    the pass over `X` that assigns rows to lists.
     """
     n, d = X.shape
-    mean = _column_mean(X) if metric == "euclidean" else np.zeros(d, dtype=np.float32)
+    mean = _mean(X) if metric == "euclidean" else np.zeros(d, dtype=np.float32)
     min_rows = max_block_rows // 4
     plan = GraphPlan(
         k=k, metric=metric, n_samples=n, n_features=d, mean=mean, centroids=mean[None, :].copy(),
@@ -157,7 +159,7 @@ def plan_graph(
     sample = np.sort(rng.choice(n, min(n, 16 * n_lists), replace=False))
     centroids = kmeans(plan.prepare(X[sample]), n_lists, rng)
     probe_sample = np.sort(rng.choice(n, min(SAMPLE_ROWS, n), replace=False))
-    labels, truth = _scan(X, plan, centroids, probe_sample, min(k, 10))
+    labels, truth = _scan(X, plan, centroids, probe_sample, min(k, 10), n_jobs)
     sizes = np.bincount(labels, minlength=n_lists)
     kept = np.flatnonzero(sizes)
     groups = group_lists(centroids[kept], sizes[kept], max_block_rows, min_rows)
@@ -243,13 +245,13 @@ def build_graph(
     thread per task beats every core on each tile: the BLAS and Numba thread pools would take
     turns, waking and spinning, on every tile.)
     """
-    plan = plan_graph(X, k, metric, random_state, max_block_rows)
+    threads = n_jobs if n_jobs is not None and n_jobs > 0 else os.cpu_count() or 1
+    plan = plan_graph(X, k, metric, random_state, max_block_rows, n_jobs=threads)
     n = X.shape[0]
     if out is None:
         out = np.empty((n, k), dtype=np.int32), np.empty((n, k), dtype=np.float32)
     indices, distances = out
     blocks = sorted(plan.blocks, key=lambda block: block[0] - block[1])  # largest first
-    threads = n_jobs if n_jobs is not None and n_jobs > 0 else os.cpu_count() or 1
 
     def run(block: tuple[int, int], block_threads: int) -> None:
         if block_threads == 1:
@@ -305,27 +307,41 @@ def _probes(plan: GraphPlan, start: int, prepared: np.ndarray) -> list[tuple[int
     return pieces
 
 
-def _scan(X: np.ndarray, plan: GraphPlan, centroids: np.ndarray, sample: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _scan(X: np.ndarray, plan: GraphPlan, centroids: np.ndarray, sample: np.ndarray, k: int, n_jobs: int) -> tuple[np.ndarray, np.ndarray]:
     """One pass over `X`: the nearest centroid of every row, and the exact k nearest rows of each
-    `sample` row (itself excluded)."""
+    `sample` row (itself excluded). Threads take chunks, with heaps of their own merged at the end."""
     n = plan.n_samples
     labels = np.empty(n, dtype=np.int32)
     to_centroids = np.float32(-2.0) * centroids.T
     c_terms = np.einsum("ij,ij->i", centroids, centroids).astype(np.float32)
     left, _ = plan.operands(plan.prepare(X[sample]), "left")
-    keys = np.full((len(sample), k), kernels.EMPTY_KEY, dtype=np.float32)
-    ids = np.full((len(sample), k), -1, dtype=np.int32)
     slots = np.arange(len(sample), dtype=np.int64)
-    for start in range(0, n, 16384):
-        prepared = plan.prepare(X[start : start + 16384])
-        stop = start + len(prepared)
-        to_lists = prepared @ to_centroids
-        to_lists += c_terms
-        labels[start:stop] = np.argmin(to_lists, axis=1)
-        tile = left @ plan.operands(prepared, "right")[1].T
-        inside = (sample >= start) & (sample < stop)
-        tile[np.flatnonzero(inside), sample[inside] - start] = kernels.EMPTY_KEY
-        kernels.update_rows(tile, slots, np.arange(start, stop, dtype=np.int32), keys, ids, False)
+    starts = list(range(0, n, 16384))
+    threads = max(1, min(n_jobs, len(starts)))
+
+    def work(thread: int) -> tuple[np.ndarray, np.ndarray]:
+        if threads > 1:
+            numba.set_num_threads(1)  # per calling thread
+        keys = np.full((len(sample), k), kernels.EMPTY_KEY, dtype=np.float32)
+        ids = np.full((len(sample), k), -1, dtype=np.int32)
+        for start in starts[thread::threads]:
+            prepared = plan.prepare(X[start : start + 16384])
+            stop = start + len(prepared)
+            to_lists = prepared @ to_centroids
+            to_lists += c_terms
+            labels[start:stop] = np.argmin(to_lists, axis=1)
+            tile = left @ plan.operands(prepared, "right")[1].T
+            inside = (sample >= start) & (sample < stop)
+            tile[np.flatnonzero(inside), sample[inside] - start] = kernels.EMPTY_KEY
+            kernels.update_rows(tile, slots, np.arange(start, stop, dtype=np.int32), keys, ids, False)
+        return keys, ids
+
+    if threads == 1:
+        return labels, work(0)[1]
+    with threadpool_limits(1), ThreadPoolExecutor(max_workers=threads) as pool:
+        (keys, ids), *others = pool.map(work, range(threads))
+    for other_keys, other_ids in others:
+        kernels.merge(keys, ids, other_keys, other_ids)
     return labels, ids
 
 
@@ -343,8 +359,7 @@ def _choose_probes(plan: GraphPlan, queries: np.ndarray, query_lists: np.ndarray
     return int(np.ceil(np.quantile(needed, target, method="higher")))
 
 
-def _column_mean(X: np.ndarray) -> np.ndarray:
-    total = np.zeros(X.shape[1], dtype=np.float64)
-    for start in range(0, X.shape[0], 65536):
-        total += np.asarray(X[start : start + 65536]).sum(axis=0, dtype=np.float64)
-    return (total / X.shape[0]).astype(np.float32)
+def _mean(X: np.ndarray) -> np.ndarray:
+    """Column means of up to 65,536 evenly spaced rows: a centre for precision, not a statistic."""
+    rows = np.asarray(X[:: max(1, X.shape[0] // 65536)])
+    return rows.mean(axis=0, dtype=np.float64).astype(np.float32)
