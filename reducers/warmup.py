@@ -63,7 +63,10 @@ def warm_up(nndescent: bool = False) -> dict[str, float]:
     except ImportError:
         pass
     else:
+        from reducers.tsne.gradients import warm_kernels
+
         TSNE(perplexity=10.0, exaggeration_iter=10, n_iter=20, random_state=0).fit(X)
+        warm_kernels()  # the tree and grid paths of larger inputs
         clock = step("tsne", clock)
     if nndescent:
         from pynndescent import NNDescent

@@ -24,7 +24,7 @@ import scipy.fft
 
 from reducers.tsne import _barnes_hut, _exact, _kernels, _quadtree
 
-__all__ = ["GridParams", "BarnesHutParams", "Workspace", "attractive", "repulsive", "DEFAULT_GRID"]
+__all__ = ["GridParams", "BarnesHutParams", "Workspace", "attractive", "repulsive", "warm_kernels", "DEFAULT_GRID"]
 
 
 @dataclass(frozen=True)
@@ -299,3 +299,19 @@ def _repulsive_bh(Y: np.ndarray, ws: Workspace, params: BarnesHutParams) -> tupl
         _barnes_hut.repulsive_bh(Ys, params.theta, ws.cells, ws.first_child, ws.leaf_of, ws.rep_sorted, ws.z)
     ws.rep[order] = ws.rep_sorted
     return ws.rep, float(ws.z.sum(dtype=np.float64))
+
+
+def warm_kernels() -> None:
+    """Compile (or load from Numba's cache) every repulsion path on a few points.
+
+    A fit only compiles the paths its size takes, so a new process would otherwise pay the
+    tree's or the grid's compile time in the middle of its first larger fit.
+    """
+    rng = np.random.default_rng(0)
+    tree2 = GridParams(exact_below=0, tree_ratio=1e-9, n_nodes=4, fft_dtype=np.float32)
+    grid2 = GridParams(exact_below=0, tree_ratio=0.0, n_nodes=4, fft_dtype=np.float32)
+    for d, params in ((2, GridParams(exact_below=10**9)), (2, tree2), (2, grid2), (3, DEFAULT_GRID[3])):
+        Y = rng.normal(size=(64, d))
+        repulsive(Y, Workspace(64, d, params))
+    Y = rng.normal(size=(64, 3))
+    repulsive(Y, Workspace(64, 3, GridParams(exact_below=10**9)))

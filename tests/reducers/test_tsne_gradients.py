@@ -107,3 +107,49 @@ def test_attraction_matches_numpy(d):
     np.testing.assert_allclose(attr, expected, rtol=1e-10, atol=1e-18)
     p_log_w = np.where(dense > 0, dense * np.log(W), 0).sum(1)
     np.testing.assert_allclose(ws.kl_terms, p_log_w, rtol=1e-10, atol=1e-18)
+
+
+def test_small_n_gradient_is_the_exact_kl_gradient():
+    # Below `exact_below` points nothing is approximated: attraction minus repulsion / Z must be
+    # the KL divergence's gradient (divided by 4, our convention), checked by central differences.
+    X = gaussian_mixture(60, 5, seed=6)
+    P = perplexity_affinities(X, 8.0)
+    P.data = P.data.astype(np.float32)
+    dense = P.toarray().astype(np.float64)
+    Y = np.random.default_rng(3).normal(size=(60, 2)) * 2
+    ws = gradients.Workspace(60, 2, gradients.DEFAULT_GRID[2])
+    attr = gradients.attractive(P, Y, ws).copy()
+    rep, Z = gradients.repulsive(Y, ws)
+    grad = attr - rep / Z
+
+    def kl(Y: np.ndarray) -> float:
+        W = 1.0 / (1.0 + ((Y[:, None, :] - Y[None, :, :]) ** 2).sum(-1))
+        np.fill_diagonal(W, 0.0)
+        Q = W / W.sum()
+        mask = dense > 0
+        return float(np.sum(dense[mask] * np.log(dense[mask] / Q[mask])))
+
+    numeric = np.empty_like(Y)
+    h = 1e-5
+    for i in range(60):
+        for c in range(2):
+            step = np.zeros_like(Y)
+            step[i, c] = h
+            numeric[i, c] = (kl(Y + step) - kl(Y - step)) / (2 * h)
+    np.testing.assert_allclose(4 * grad, numeric, rtol=1e-3, atol=1e-4 * np.abs(numeric).max())
+
+
+def test_repulsion_picks_the_cheaper_approximation():
+    # 6,000 points: a compact layout (early exaggeration) fits a small grid, a spread one
+    # (a finished layout) would need a huge grid and goes to the tree. Both stay within 1%.
+    rng = np.random.default_rng(7)
+    for scale, expect_grid in ((0.5, True), (40.0, False)):
+        Y = rng.normal(size=(6000, 2)) * scale
+        ws = gradients.Workspace(6000, 2, gradients.DEFAULT_GRID[2])
+        rep, Z = gradients.repulsive(Y, ws)
+        assert (ws.spectrum_key is not None) == expect_grid
+        assert (ws.n_cells > 0) != expect_grid
+        # The exact kernel (checked against numpy above) as reference: numpy's would take 400 MB.
+        exact, exact_Z = gradients.repulsive(Y, gradients.Workspace(6000, 2, gradients.GridParams(exact_below=10**9)))
+        assert np.linalg.norm(rep / Z - exact / exact_Z) / np.linalg.norm(exact / exact_Z) < 0.01
+        assert abs(Z - exact_Z) / exact_Z < 0.01

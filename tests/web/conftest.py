@@ -102,8 +102,10 @@ def browser() -> Iterator[Any]:
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
+    # One Playwright per session (a second sync_playwright inside it fails); `evil.example` resolves to
+    # this machine so that test_page_access can serve a DNS-rebinding attacker's page.
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP evil.example 127.0.0.1"])
         yield b
         b.close()
 

@@ -131,7 +131,9 @@ export function selectInPolygon(coords, dims, q) {
 
 /**
  * The same selection from a pick index (picking.js: every point on screen already projected
- * for this camera), without projecting anything.
+ * for this camera and grouped by screen cell), without projecting anything: the points of a
+ * cell wholly outside are skipped, those of a cell wholly inside taken, and only cells the
+ * outline crosses are looked at point by point.
  * @param {import('../picking.js').ScreenIndex} index @param {number} n points in the layout
  * @param {RegionQuery} q its width and height must be the index's
  * @returns {Uint32Array}
@@ -139,21 +141,36 @@ export function selectInPolygon(coords, dims, q) {
 export function selectFromIndex(index, n, q) {
   const ras = rasterize(q.polygon, index.width, index.height);
   if (ras.m < 3 || !n) return new Uint32Array(0);
-  const { ids, sx, sy } = index;
+  const { cell, cols, rows, cellStart, ids, sx, sy } = index;
   const { mask, W, H } = ras;
+  // Which pixel classes each cell holds (bit 1 << class).
+  const kinds = new Uint8Array(cols * rows);
+  const colOf = new Uint32Array(W);
+  for (let px = 0; px < W; px++) colOf[px] = Math.min(cols - 1, Math.floor(px / cell));
+  for (let py = 0; py < H; py++) {
+    const base = Math.min(rows - 1, Math.floor(py / cell)) * cols, line = py * W;
+    for (let px = 0; px < W; px++) kinds[base + colOf[px]] |= 1 << mask[line + px];
+  }
   const flags = q.flags && q.flags.length === n ? q.flags : null;
   const hidden = q.hiddenBit ?? 0;
   const mark = new Uint8Array(n);
   let count = 0;
-  for (let k = 0; k < ids.length; k++) {
-    const x = sx[k], y = sy[k];
-    if (!(x >= 0 && x < W && y >= 0 && y < H)) continue;
-    const c = mask[Math.floor(y) * W + Math.floor(x)];
-    if (c === OUT || (c === EDGE && !onOutline(ras, x, y))) continue;
-    const id = ids[k];
-    if (flags && flags[id] & hidden) continue;
-    mark[id] = 1;
-    count++;
+  for (let c = 0; c < cols * rows; c++) {
+    const kind = kinds[c];
+    if (!(kind & ((1 << IN) | (1 << EDGE)))) continue;
+    const whole = kind === 1 << IN;
+    for (let k = cellStart[c]; k < cellStart[c + 1]; k++) {
+      if (!whole) {
+        const x = sx[k], y = sy[k];
+        if (!(x >= 0 && x < W && y >= 0 && y < H)) continue;
+        const v = mask[Math.floor(y) * W + Math.floor(x)];
+        if (v === OUT || (v === EDGE && !onOutline(ras, x, y))) continue;
+      }
+      const id = ids[k];
+      if (flags && flags[id] & hidden) continue;
+      mark[id] = 1;
+      count++;
+    }
   }
   // Ascending rows: the index is grouped by screen cell, not by row.
   const out = new Uint32Array(count);

@@ -116,7 +116,11 @@ def test_a_layout_can_start_from_an_earlier_one(api: TestClient, dataset: dict[s
         a, b = a - a.mean(0), b - b.mean(0)
         return float(np.linalg.norm(a / np.linalg.norm(a) - b / np.linalg.norm(b)))
 
-    assert misalignment(coords(aligned["id"]), coords(first["id"])) < misalignment(coords(fresh["id"]), coords(first["id"]))
+    drift = misalignment(coords(aligned["id"]), coords(first["id"]))
+    if method == "tsne":
+        assert drift < misalignment(coords(fresh["id"]), coords(first["id"]))
+    else:  # UMAP's spectral start is nearly the same layout every time, so compare with a random start's ~1.7
+        assert drift < 0.6
 
 
 def test_init_from_must_fit(api: TestClient, dataset: dict[str, Any]) -> None:

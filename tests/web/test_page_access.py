@@ -18,21 +18,16 @@ from typing import Any
 import pytest
 
 from projector.serve_process import ServeProcess
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, SERVER_START_TIMEOUT, TESTING_HOOK, _require_chromium
+from tests.web.conftest import SERVER_START_TIMEOUT, TESTING_HOOK
 
 pytestmark = pytest.mark.browser
 TOKEN = "browser-token"
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP evil.example 127.0.0.1"])
-        yield browser
-        browser.close()
+def chromium(browser: Any) -> Any:
+    """The session's Chromium, which resolves `evil.example` to this machine (conftest)."""
+    return browser
 
 
 @pytest.fixture(scope="module")
