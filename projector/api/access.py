@@ -102,8 +102,9 @@ class AccessGuard:
     def _check_host(self, headers: Headers) -> None:
         if self.credentials is not None:
             return  # a token guards everything a rebinding page could reach
-        raw = headers.get("host", "")
-        name = split_host_header(raw)
+        given = headers.getlist("host")
+        raw = given[0] if len(given) == 1 else ", ".join(given)  # RFC 9112: exactly one Host
+        name = split_host_header(raw) if len(given) == 1 else None
         if name is None or name not in self.hosts:
             shown = (name or raw)[:100]
             raise Forbidden(
@@ -117,7 +118,8 @@ class AccessGuard:
     def _check_origin(self, scope: Scope, headers: Headers) -> None:
         if scope["method"] not in WRITE_METHODS:
             return
-        origin = headers.get("origin")
+        origins = headers.getlist("origin")
+        origin = origins[0] if len(origins) == 1 else (", ".join(origins) or None)  # two Origins: never ours
         fetch_site = headers.get("sec-fetch-site", "").lower()
         if origin is None and fetch_site not in ("cross-site", "same-site"):
             return  # not sent by a browser page (curl, the Python client) or same-origin

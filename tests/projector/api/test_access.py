@@ -70,6 +70,33 @@ def test_the_host_flag_and_allow_host_names_are_served(make_client: Callable[...
         assert_refused(api.get("/api/datasets", headers={"Host": host}), 403, "untrusted_host")
 
 
+def guarded(settings: Settings, method: str, headers: list[tuple[bytes, bytes]]) -> int:
+    """The status AccessGuard answers with for a raw header list (repeated headers kept), 0 when it lets it through."""
+    passed: list[bool] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        passed.append(True)
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": "/api/datasets", "query_string": b"", "headers": headers, "scheme": "http"}
+    asyncio.run(AccessGuard(app, settings)(scope, None, send))  # type: ignore[arg-type]
+    return 0 if passed else int(sent[0]["status"])
+
+
+def test_a_repeated_host_or_origin_header_is_refused(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    local, evil = (b"host", b"127.0.0.1:6006"), (b"host", b"evil.example")
+    assert guarded(settings, "GET", [local]) == 0
+    assert guarded(settings, "GET", [local, evil]) == 403 and guarded(settings, "GET", [evil, local]) == 403
+    own, other = (b"origin", b"http://127.0.0.1:6006"), (b"origin", b"http://evil.example")
+    assert guarded(settings, "POST", [local, own]) == 0
+    assert guarded(settings, "POST", [local, own, other]) == 403 and guarded(settings, "POST", [local, own, own]) == 403
+
+
 def test_with_a_token_any_host_name_may_sign_in(make_client: Callable[..., TestClient]) -> None:
     api = make_client(token=TOKEN)
     headers = {"Host": "projector.team.example:6006", "Authorization": f"Bearer {TOKEN}"}
