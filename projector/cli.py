@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from projector import __version__
 from projector.api.access import normalize_origin
-from projector.api.app import create_app
+from projector.api.app import create_app, dask_executor
 from projector.api.headers import is_frame_source
 from projector.data.formats import read_tensor
 from projector.data.ingest import clean_name, ingest
@@ -29,7 +29,6 @@ from projector.data.parquet import ingest_parquet, is_parquet
 from projector.data.sprite import parse_sprite_dim
 from projector.data.store import Store
 from projector.errors import ProjectorError
-from projector.jobs.executors.dask import DaskExecutor
 from projector.jobs.executors.local import LocalExecutor
 from projector.jobs.lifecycle import Jobs
 from projector.logdir.errors import LogdirError
@@ -214,7 +213,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     if settings.scheduler:  # reach the cluster and check its workers now: a problem is one line and exit status 2
         try:
-            cluster = DaskExecutor(settings.scheduler, settings.data_dir, warm_up=settings.warm_up)
+            cluster = dask_executor(settings)
         except ProjectorError:
             sock.close()
             raise

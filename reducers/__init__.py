@@ -6,15 +6,23 @@ return float32. Numeric code only: nothing here imports the web service.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reducers.pca import PCA
+if TYPE_CHECKING:
+    from reducers.pca import PCA
+    from reducers.tsne import TSNE
+    from reducers.umap_adapter import UMAP
 
 __all__ = ["PCA", "TSNE", "UMAP"]
 
 
 def __getattr__(name: str) -> Any:
-    # t-SNE and UMAP pull in Numba kernels and umap-learn; import them only when asked for.
+    # The estimators pull in scikit-learn, Numba kernels and umap-learn: import them only when asked for,
+    # so that the service's light modules (reducers.knn's METRICS, reducers.clusters) load fast.
+    if name == "PCA":
+        from reducers.pca import PCA
+
+        return PCA
     if name == "TSNE":
         from reducers.tsne import TSNE
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
-from sklearn.utils import Tags
-from sklearn.utils.validation import validate_data
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+    from sklearn.utils import Tags
 
 
 def validate_input(
@@ -19,6 +22,9 @@ def validate_input(
     values refused. A float32 C-contiguous array (a memory map included) is used as is, not
     copied; the finiteness check sums it, falling back to a compiled scan without temporaries.
     """
+    # scikit-learn is imported here, not at the top: the server uses `check_embedding` and must start fast.
+    from sklearn.utils.validation import validate_data
+
     return validate_data(  # type: ignore[no-any-return]
         estimator,
         X,

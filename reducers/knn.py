@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from reducers._validation import check_embedding
 
@@ -117,7 +116,7 @@ def knn_graph(X, k, metric="euclidean", method="auto", random_state=None, n_jobs
     elif method == "blocks":
         from reducers.knn_blocks import build_graph
 
-        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        seed = int(_random_state(random_state).randint(np.iinfo(np.int32).max))
         with _threads(n_jobs):
             indices, distances = build_graph(X, k, metric, seed, n_jobs=n_jobs)
     else:
@@ -201,7 +200,7 @@ def _exact(X: np.ndarray, k: int, metric: str, n_jobs: int) -> tuple[np.ndarray,
 def _nndescent(X: np.ndarray, k: int, metric: str, random_state, n_jobs) -> tuple[np.ndarray, np.ndarray]:
     from pynndescent import NNDescent
 
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    seed = _random_state(random_state).randint(np.iinfo(np.int32).max)
     index = NNDescent(
         X,
         metric=metric,
@@ -220,3 +219,10 @@ def _nndescent(X: np.ndarray, k: int, metric: str, random_state, n_jobs) -> tupl
     indices = np.take_along_axis(ind, order, axis=1).astype(np.int32)
     distances = np.take_along_axis(dist, order, axis=1).astype(np.float32)
     return indices, np.maximum(distances, 0.0)
+
+
+def _random_state(seed: object) -> np.random.RandomState:
+    # Imported on use: the server reads METRICS and KNNGraph from here and must not pay for scikit-learn.
+    from sklearn.utils import check_random_state
+
+    return check_random_state(seed)

@@ -23,8 +23,8 @@ from projector.data.demo import add_demo
 from projector.data.logdir_sync import LogdirSync
 from projector.data.store import Store
 from projector.jobs.executors.base import Executor
-from projector.jobs.executors.dask import DaskExecutor
 from projector.jobs.executors.local import LocalExecutor
+from projector.jobs.executors.named import DASK_EXECUTOR, resolve
 from projector.jobs.lifecycle import Jobs
 from projector.settings import Settings
 
@@ -44,10 +44,16 @@ def local_executor(settings: Settings) -> Executor:
     return LocalExecutor(settings.job_workers, warm_up=settings.warm_up)
 
 
+def dask_executor(settings: Settings) -> Executor:
+    """The workers of the Dask cluster at `settings.scheduler` (distributed is imported only here)."""
+    executor: Executor = resolve(DASK_EXECUTOR)(settings.scheduler, settings.data_dir, warm_up=settings.warm_up)
+    return executor
+
+
 def default_executor(settings: Settings) -> Executor:
     """The workers of the Dask cluster at `settings.scheduler` if there is one, else local processes."""
     if settings.scheduler:
-        return DaskExecutor(settings.scheduler, settings.data_dir, warm_up=settings.warm_up)
+        return dask_executor(settings)
     return local_executor(settings)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.datasets import load_digits
 
 from projector.data.ingest import ingest
 from projector.data.metadata import Metadata
@@ -22,6 +21,8 @@ def digits_sprite(images: np.ndarray) -> np.ndarray:
 
 
 def add_demo(store: Store) -> dict[str, Any]:
+    from sklearn.datasets import load_digits  # imported on use: scikit-learn takes seconds to import
+
     digits = load_digits()
     sprite = store.temp_path("demo-sprite")
     write_png(sprite, digits_sprite(digits.images))

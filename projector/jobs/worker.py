@@ -6,6 +6,7 @@ done by stopping it: SIGTERM first (it exits cleanly), SIGKILL if it has not aft
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 import traceback
@@ -17,6 +18,7 @@ import numpy as np
 from projector.errors import ProjectorError
 from projector.jobs.executors.base import Emit, JobSpec
 from projector.jobs.run import execute, measure_quality
+from reducers.warmup import warm_up
 
 FRAME_INTERVAL = 0.05  # seconds; frames arriving faster than this are dropped
 
@@ -80,3 +82,10 @@ def main(conn: Connection, spec: JobSpec) -> None:
         run_job(spec, conn.send)
     finally:
         conn.close()
+
+
+def warm_up_main() -> None:
+    """Entry of the throwaway warm-up process: fill Numba's cache before the first job needs it."""
+    exit_on_sigterm()
+    seconds = warm_up()
+    logging.getLogger("projector").info("warm-up done: %s", seconds)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,3 +109,11 @@ def test_no_source_file_over_500_lines() -> None:
         f"{path.relative_to(ROOT)}: {n}" for path in (ROOT / "projector").rglob("*.py") if (n := len(path.read_text().splitlines())) > 500
     ]
     assert long == []
+
+
+def test_the_server_and_cli_import_no_numeric_stack() -> None:
+    # `projector --help` and a server start stay fast: scikit-learn, Numba, umap-learn and distributed
+    # load only in job processes (projector.jobs.executors.named names the worker-side code).
+    code = "import sys, projector.cli, projector.api.app; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout.split())
+    assert not loaded & {"sklearn", "numba", "umap", "pynndescent", "distributed", "projector.jobs.worker", "projector.jobs.run"}

@@ -6,7 +6,6 @@ starts in milliseconds, never blocks the event loop, and can be killed at once (
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
@@ -15,16 +14,15 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from projector.jobs import worker
 from projector.jobs.executors.base import Emit, Executor, JobSpec
-from reducers.warmup import warm_up
+from projector.jobs.executors.named import WARM_UP_MAIN, WORKER_MAIN, call_named
 
 POLL_SECONDS = 0.1
 STOP_GRACE_SECONDS = 0.5  # after SIGTERM, before SIGKILL
 # Imported once by the forkserver, so every job process starts with them loaded (imports only:
 # nothing runs there, so no thread pool exists yet when a job is forked).
 PRELOAD = ["projector.jobs.worker", "reducers.tsne", "reducers.umap_adapter", "reducers.quality"]
-Entry = Callable[[Connection, JobSpec], None]
+Entry = Callable[[Connection, JobSpec], None] | str  # a function, or its "module:function" name
 
 
 def process_context() -> Any:  # a forkserver (or spawn) multiprocessing context
@@ -41,10 +39,11 @@ class LocalExecutor(Executor):
     Parameters:
         workers: jobs that run at once; the rest wait in a queue.
         warm_up: start the forkserver now and fill Numba's cache in a throwaway process.
-        entry: the function a job process runs, `entry(conn, spec)` (tests pass their own).
+        entry: the function a job process runs, `entry(conn, spec)`, or its name (tests pass their own);
+            by default the job worker, named so that this process never imports it.
     """
 
-    def __init__(self, workers: int = 1, warm_up: bool = False, entry: Entry = worker.main) -> None:
+    def __init__(self, workers: int = 1, warm_up: bool = False, entry: Entry = WORKER_MAIN) -> None:
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="projector-job")
         self._ctx = process_context()
         self._entry = entry
@@ -53,7 +52,7 @@ class LocalExecutor(Executor):
         self._stopping = threading.Event()
         self.warm_up_process: BaseProcess | None = None
         if warm_up:
-            self.warm_up_process = self._ctx.Process(target=_warm_up_entry, name="projector-warm-up", daemon=True)
+            self.warm_up_process = self._ctx.Process(target=call_named, args=(WARM_UP_MAIN,), name="projector-warm-up", daemon=True)
             self.warm_up_process.start()
 
     def submit(self, spec: JobSpec, emit: Emit) -> None:
@@ -95,7 +94,10 @@ class LocalExecutor(Executor):
 
     def _run_process(self, spec: JobSpec, emit: Emit, stop: threading.Event) -> str | None:
         receiver, sender = self._ctx.Pipe(duplex=False)
-        process = self._ctx.Process(target=self._entry, args=(sender, spec), daemon=True)
+        if isinstance(self._entry, str):
+            process = self._ctx.Process(target=call_named, args=(self._entry, sender, spec), daemon=True)
+        else:
+            process = self._ctx.Process(target=self._entry, args=(sender, spec), daemon=True)
         try:
             process.start()
             sender.close()
@@ -129,9 +131,3 @@ def stop_process(process: BaseProcess) -> None:
         process.join(STOP_GRACE_SECONDS)
     if process.is_alive():
         process.kill()
-
-
-def _warm_up_entry() -> None:
-    worker.exit_on_sigterm()
-    seconds = warm_up()
-    logging.getLogger("projector").info("warm-up done: %s", seconds)
