@@ -99,17 +99,22 @@ def test_async_watchers_wake_on_changes(store: Store, dataset: dict[str, Any]) -
     jobs = Jobs(store, executor)
     pid = jobs.request(dataset["id"], "pca", 2, {})["id"]
 
+    running_seen = threading.Event()
+
     async def follow() -> list[Any]:
         seen = []
         async for projection in jobs.changes(pid, keepalive=30):
             seen.append(projection and projection["status"])
             if len(seen) == 1:  # change the job from another thread, as an executor does
                 threading.Thread(target=drive).start()
+            if seen[-1] == "running":
+                running_seen.set()
         return seen
 
     def drive() -> None:
         executor.emits[pid](("running",))
-        time.sleep(0.05)
+        # Changes that come faster than the loop wakes are coalesced (the latest state is sent): wait for this one.
+        running_seen.wait(10)
         executor.emits[pid](("error", "boom"))
 
     seen = asyncio.run(asyncio.wait_for(follow(), 10))
