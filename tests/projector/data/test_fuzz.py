@@ -96,7 +96,7 @@ def api_schema(served: ServerProcess):  # type: ignore[no-untyped-def]
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))  # the full schemathesis run is test_schemathesis.py
 def test_no_server_errors(case) -> None:  # type: ignore[no-untyped-def]
     response = case.call(timeout=30)
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
