@@ -21,6 +21,7 @@ from tqdm import tqdm
 from projector import __version__
 from projector.api.access import normalize_origin
 from projector.api.app import create_app, dask_executor
+from projector.api.auth import sign_in_query, token_file_warning, token_problem
 from projector.api.headers import is_frame_source
 from projector.data.formats import read_tensor
 from projector.data.ingest import clean_name, ingest
@@ -127,6 +128,14 @@ def _is_loopback(host: str) -> bool:
 
 def resolve_token(args: argparse.Namespace) -> str | None:
     """--token, else --token-file, else $PROJECTOR_TOKEN; None when none is given."""
+    token = _given_token(args)
+    problem = token_problem(token) if token is not None else None
+    if problem is not None:
+        raise CommandError(problem)
+    return token
+
+
+def _given_token(args: argparse.Namespace) -> str | None:
     if args.token is not None and args.token_file is not None:
         raise CommandError("give --token or --token-file, not both")
     if args.token_file is not None:
@@ -136,6 +145,8 @@ def resolve_token(args: argparse.Namespace) -> str | None:
             raise CommandError(f"cannot read --token-file {args.token_file}: {getattr(exc, 'strerror', None) or exc}") from None
         if not token:
             raise CommandError(f"--token-file {args.token_file} is empty")
+        if (warning := token_file_warning(args.token_file)) is not None:
+            print(f"projector: warning: {warning}", file=sys.stderr)
         return token
     token = args.token if args.token is not None else os.environ.get("PROJECTOR_TOKEN", "")
     if args.token is not None and not token.strip():
@@ -202,7 +213,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         warm_up=not args.no_warm_up,
         scheduler=args.scheduler or os.environ.get("PROJECTOR_SCHEDULER") or None,
     )
-    sign_in = f"?token={token}" if token else ""
+    sign_in = sign_in_query(token) if token else ""
 
     class AnnouncingServer(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.parse
 from pathlib import Path
 
 URL_LINE = re.compile(r"projector serving at (http://[^/\s]+)/?(?:\?token=(\S+))?$")
@@ -52,7 +53,8 @@ class ServeProcess:
         if not ready.wait(timeout) or not found:
             self.kill()
             raise RuntimeError("projector serve did not start:\n" + self.output())
-        self.url, self.token = found[0]
+        self.url, quoted = found[0]
+        self.token = urllib.parse.unquote(quoted) if quoted else None
         self.host, port = self.url.split("//", 1)[1].rsplit(":", 1)
         self.port = int(port)
 
@@ -63,7 +65,7 @@ class ServeProcess:
     @property
     def sign_in_url(self) -> str:
         """The page's URL that signs a browser in (the plain page URL when no token is needed)."""
-        return f"{self.url}/?token={self.token}" if self.token else f"{self.url}/"
+        return f"{self.url}/?token={urllib.parse.quote(self.token, safe='')}" if self.token else f"{self.url}/"
 
     def output(self) -> str:
         return "".join(self.lines)

@@ -4,11 +4,40 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import re
+import stat
+import urllib.parse
+from pathlib import Path
 
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 
 SESSION_SALT = b"projector session cookie v1"
+_TOKEN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: it must travel in a header and in a URL
+
+
+def token_problem(token: str) -> str | None:
+    """Why `token` cannot be this server's token (None when it can)."""
+    if not _TOKEN.fullmatch(token):
+        return "the token may hold visible ASCII characters only (no spaces or other characters)"
+    return None
+
+
+def token_file_warning(path: Path) -> str | None:
+    """A warning when a --token-file can be read by other users of the machine (as ssh warns of keys)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return f"--token-file {path} can be read by other users (mode {stat.S_IMODE(mode):o}); `chmod 600` it"
+    return None
+
+
+def sign_in_query(token: str) -> str:
+    """`?token=...` with the token percent-encoded (`+`, `&`, `#`, `%` survive the trip through the URL)."""
+    return "?token=" + urllib.parse.quote(token, safe="")
 
 
 def cookie_name(port: int) -> str:

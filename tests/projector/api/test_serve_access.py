@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from projector import Client, notebook
+from projector.api.auth import token_file_warning
 from projector.cli import main
 from projector.errors import ProjectorError
 from projector.serve_process import ServeProcess
@@ -124,11 +125,15 @@ def test_token_from_the_environment_or_a_file(serve: Any, tmp_path: Path, monkey
     assert from_env.token == "from-env" and "--protect-reads is deprecated" in from_env.output()
     assert Client(from_env.url).datasets() == []  # the client reads $PROJECTOR_TOKEN too
     monkeypatch.delenv("PROJECTOR_TOKEN")
-    (tmp_path / "token").write_text("from-file\n")
+    token = "from+file&x=%2F#"  # characters a URL changes unless the printed sign-in URL encodes them
+    (tmp_path / "token").write_text(token + "\n")
+    (tmp_path / "token").chmod(0o644)
     from_file = serve("--token-file", str(tmp_path / "token"))
-    assert from_file.token == "from-file"
-    assert request(from_file, "GET", "/api/datasets", {"Authorization": "BEARER from-file"})[0] == 200
+    assert from_file.token == token and "can be read by other users (mode 644)" in from_file.output()
+    assert request(from_file, "GET", "/api/datasets", {"Authorization": f"BEARER {token}"})[0] == 200
     assert request(from_file, "GET", "/api/datasets", {"Authorization": "Bearer from-env"})[0] == 401
+    status, headers, _ = request(from_file, "GET", from_file.sign_in_url.split(str(from_file.port), 1)[1])
+    assert status == 302 and headers["location"] == "/" and "set-cookie" in headers
 
 
 @pytest.mark.parametrize(
@@ -137,6 +142,8 @@ def test_token_from_the_environment_or_a_file(serve: Any, tmp_path: Path, monkey
         (["--token", "a", "--token-file", "f"], "not both"),
         (["--token-file", "/nonexistent/token"], "cannot read --token-file"),
         (["--token", ""], "must not be empty"),
+        (["--token", "two words"], "visible ASCII characters only"),
+        (["--token", "caf\u00e9"], "visible ASCII characters only"),
         (["--cors-origin", "http://x.example/path"], "--cors-origin takes an origin"),
         (["--frame-ancestors", "http://x.example; script-src *"], "--frame-ancestors takes an origin"),
         (["--max-queued-jobs", "0"], "--max-queued-jobs must be at least 1"),
@@ -147,6 +154,14 @@ def test_bad_access_flags_are_one_line_errors(args: list[str], message: str, tmp
     assert main(["serve", "--port", "0", "--data-dir", str(tmp_path), *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
+
+
+def test_a_private_token_file_gets_no_warning(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("t\n")
+    (tmp_path / "token").chmod(0o600)
+    assert token_file_warning(tmp_path / "token") is None
+    (tmp_path / "token").chmod(0o640)
+    assert "mode 640" in (token_file_warning(tmp_path / "token") or "")
 
 
 def test_empty_token_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
