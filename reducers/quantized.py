@@ -6,28 +6,25 @@ over the data (of the unit rows, for cosine). A query scans the copy with intege
 for its `candidates` best rows, then those are re-ranked by exact float64 distances on the
 float32 rows, so the answer is exact whenever the true k nearest are among the candidates.
 
-    index = QuantizedIndex.build(X, "cosine")
-    index.save(folder)                      # codes.npy + params, memory-mapped by load()
-    index = QuantizedIndex.load(folder, X)
+    index = QuantizedIndex.build(X, "cosine")        # in memory; or piece by piece into files:
+    offset, scale = value_range(X, "cosine")
+    encode(X, "cosine", offset, scale, codes)        # codes: an (n, d) int8 array, a memory map say
+    index = QuantizedIndex("cosine", X, codes, offset, scale, code_terms(codes, scale))
     indices, distances = index.search(queries, k=10, exclude=rows)   # exclude: the rows themselves
+
+Only numpy is imported here; the compiled scan (Numba) is loaded on the first search.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from reducers._quantized_kernels import scan
-
-__all__ = ["QuantizedIndex", "METRICS"]
+__all__ = ["QuantizedIndex", "METRICS", "value_range", "encode", "code_terms"]
 
 METRICS = ("euclidean", "cosine")
 CHUNK_ROWS = 65536
-_CODES = "codes.npy"
-_PARAMS = "params.npz"
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,45 +49,11 @@ class QuantizedIndex:
 
     @classmethod
     def build(cls, X: np.ndarray, metric: str = "euclidean") -> QuantizedIndex:
-        """Quantise `X` (float32, possibly a memory map), reading it twice in chunks."""
-        if metric not in METRICS:
-            raise ValueError(f"`metric` must be one of {METRICS}, got {metric!r}")
-        n, d = X.shape
-        low = np.full(d, np.inf)
-        high = np.full(d, -np.inf)
-        for start in range(0, n, CHUNK_ROWS):
-            chunk = _prepare(X[start : start + CHUNK_ROWS], metric)
-            low = np.minimum(low, chunk.min(axis=0))
-            high = np.maximum(high, chunk.max(axis=0))
-        offset = ((low + high) / 2).astype(np.float32)
-        scale = np.maximum((high - low) / 254, np.finfo(np.float32).tiny).astype(np.float32)
-        codes = np.empty((n, d), dtype=np.int8)
-        terms = np.empty(n, dtype=np.float32)
-        for start in range(0, n, CHUNK_ROWS):
-            chunk = _prepare(X[start : start + CHUNK_ROWS], metric)
-            q = np.clip(np.rint((chunk - offset) / scale), -127, 127)
-            codes[start : start + len(q)] = q
-            decoded = q * scale
-            terms[start : start + len(q)] = np.einsum("ij,ij->i", decoded, decoded)
-        return cls(metric, X, codes, offset, scale, terms)
-
-    def save(self, folder: str | os.PathLike[str]) -> None:
-        """Write the codes and parameters into `folder` (each written whole, then renamed)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        _write(folder / _PARAMS, lambda f: np.savez(f, metric=self.metric, offset=self.offset, scale=self.scale, terms=self.terms))
-        _write(folder / _CODES, lambda f: np.save(f, self.codes))
-
-    @classmethod
-    def load(cls, folder: str | os.PathLike[str], X: np.ndarray) -> QuantizedIndex:
-        """The index saved in `folder`, its codes memory-mapped; `X` are the rows it was built from."""
-        folder = Path(folder)
-        codes = np.load(folder / _CODES, mmap_mode="r")
-        with np.load(folder / _PARAMS) as p:
-            metric, offset, scale, terms = str(p["metric"]), p["offset"], p["scale"], p["terms"]
-        if codes.shape != X.shape:
-            raise ValueError(f"the index in {folder} has shape {codes.shape}, the rows {X.shape}")
-        return cls(metric, X, codes, offset, scale, terms)
+        """Quantise `X` (float32, possibly a memory map) in memory, reading it twice in chunks."""
+        offset, scale = value_range(X, metric)
+        codes = np.empty(X.shape, dtype=np.int8)
+        encode(X, metric, offset, scale, codes)
+        return cls(metric, X, codes, offset, scale, code_terms(codes, scale))
 
     def search(
         self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None, candidates: int | None = None
@@ -108,6 +71,8 @@ class QuantizedIndex:
 
         Distances are Euclidean, or ``1 - cos`` (a zero vector is at distance 1 from all).
         """
+        from reducers._quantized_kernels import scan  # Numba: loaded when first needed
+
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         n, d = self.codes.shape
         if queries.shape[1] != d:
@@ -144,18 +109,46 @@ class QuantizedIndex:
         return found[order], dist[order]
 
 
+def value_range(X: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """(offset, scale), each (d,) float32: the map of every column of `X` onto codes [-127, 127]."""
+    if metric not in METRICS:
+        raise ValueError(f"`metric` must be one of {METRICS}, got {metric!r}")
+    d = X.shape[1]
+    low = np.full(d, np.inf, dtype=np.float32)
+    high = np.full(d, -np.inf, dtype=np.float32)
+    for start in range(0, X.shape[0], CHUNK_ROWS):
+        chunk = _prepare(X[start : start + CHUNK_ROWS], metric)
+        low = np.minimum(low, chunk.min(axis=0))
+        high = np.maximum(high, chunk.max(axis=0))
+    offset = ((low.astype(np.float64) + high) / 2).astype(np.float32)
+    scale = np.maximum((high.astype(np.float64) - low) / 254, np.finfo(np.float32).tiny).astype(np.float32)
+    return offset, scale
+
+
+def encode(X: np.ndarray, metric: str, offset: np.ndarray, scale: np.ndarray, codes: np.ndarray) -> None:
+    """Fill `codes` ((n, d) int8, e.g. a writable memory map) with the codes of `X`, in chunks."""
+    for start in range(0, X.shape[0], CHUNK_ROWS):
+        chunk = _prepare(X[start : start + CHUNK_ROWS], metric)
+        chunk -= offset
+        chunk /= scale
+        np.rint(chunk, out=chunk)
+        np.clip(chunk, -127, 127, out=chunk)
+        codes[start : start + len(chunk)] = chunk
+
+
+def code_terms(codes: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(n,) float32: the squared norm of each decoded row without its offset, ``|scale * code|^2``."""
+    terms = np.empty(codes.shape[0], dtype=np.float32)
+    for start in range(0, codes.shape[0], CHUNK_ROWS):
+        decoded = np.asarray(codes[start : start + CHUNK_ROWS], dtype=np.float32) * scale
+        terms[start : start + len(decoded)] = np.einsum("ij,ij->i", decoded, decoded)
+    return terms
+
+
 def _prepare(rows: np.ndarray, metric: str) -> np.ndarray:
-    rows = np.asarray(rows, dtype=np.float64)
+    """Rows as float32, scaled to unit length for cosine (a zero row stays zero)."""
+    rows = np.array(rows, dtype=np.float32)
     if metric == "cosine":
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        rows = rows / np.where(norms > 0, norms, 1.0)
-    return rows.astype(np.float32)
-
-
-def _write(path: Path, writer) -> None:  # type: ignore[no-untyped-def]
-    tmp = path.with_name(f".{path.name}.partial")
-    with open(tmp, "wb") as f:
-        writer(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+        norms = np.sqrt(np.einsum("ij,ij->i", rows, rows, dtype=np.float64))[:, None]
+        rows /= np.where(norms > 0, norms, 1.0).astype(np.float32)
+    return rows

@@ -1,11 +1,17 @@
-"""Exact nearest neighbours in the original space: BLAS products over the memory-mapped tensor.
+"""Nearest neighbours in the original space, over the memory-mapped tensor.
 
-Candidates are chosen with float32 scores, then re-ranked with float64 distances, so the
-reported order and distances are those of exact arithmetic.
+Exact search is BLAS products over every row: candidates chosen with float32 scores, then
+re-ranked with float64 distances, so the order and distances are those of exact arithmetic.
+Large datasets get a compact int8 copy per metric (reducers.quantized), built in the
+background after upload or on the first lookup: a lookup scans it (a quarter of the bytes)
+for a few times k candidates and re-ranks those exactly on the float32 rows. Until the copy
+is ready a cached kNN graph answers, else the exact scan.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +20,16 @@ from projector.data.graphs import graph_row
 from projector.data.store import Store
 from projector.errors import InvalidParameter
 from reducers.knn import METRICS
+from reducers.quantized import QuantizedIndex, code_terms, encode, value_range
 
 CHUNK_ROWS = 65536
 RERANK_MARGIN = 16  # extra float32 candidates re-ranked in float64, for near-ties
-APPROXIMATE_FROM = 200_000  # rows from which a cached kNN graph answers instead of a full scan
+APPROXIMATE_FROM = 200_000  # rows from which the int8 copy (or a cached kNN graph) answers instead of a full scan
+CANDIDATES_PER_K = 4  # the int8 scan keeps 4k + 16 rows for exact re-ranking (recall in benchmarks/bench_neighbors.py)
+
+log = logging.getLogger(__name__)
+_building: set[tuple[Path, str]] = set()
+_building_lock = threading.Lock()
 
 
 def _build_unit(X: np.ndarray, dest: Path) -> None:
@@ -47,8 +59,9 @@ def check_k(k: int, n: int) -> int:
 def nearest(store: Store, dataset_id: str, index: int, k: int, metric: str, exact: bool = False) -> tuple[list[tuple[int, float]], bool]:
     """The k nearest other points of row `index`, nearest first, as (row, distance); and whether exact.
 
-    Large datasets answer from their cached kNN graph when one with enough neighbours exists
-    (built for t-SNE or UMAP; recall measured in benchmarks/bench_scale.py), unless `exact`.
+    Unless `exact`, datasets of `APPROXIMATE_FROM` rows or more answer from their int8 copy
+    (exact re-ranking of its best candidates) once it is built, meanwhile from a cached kNN
+    graph with enough neighbours (built for t-SNE or UMAP), and else by the exact scan.
     """
     if metric not in METRICS:
         raise InvalidParameter(f"`metric` must be one of {list(METRICS)}, got {metric!r}")
@@ -58,10 +71,91 @@ def nearest(store: Store, dataset_id: str, index: int, k: int, metric: str, exac
         raise InvalidParameter(f"`index` must be between 0 and {n - 1}, got {index}")
     check_k(k, n)
     if not exact and n >= APPROXIMATE_FROM:
+        compact = compact_copy(store, dataset_id, metric)
+        if compact is not None:
+            rows, distances = compact.search(X[index : index + 1], k, np.array([index]), CANDIDATES_PER_K * k + 16)
+            return [(int(i), float(d)) for i, d in zip(rows[0], distances[0])], False
         row = graph_row(store.files(dataset_id), metric, k, index)
         if row is not None:
             return [(int(i), float(d)) for i, d in zip(*row)], False
     return _exact(store, dataset_id, X, index, k, metric), True
+
+
+def compact_copy(store: Store, dataset_id: str, metric: str, wait: bool = False) -> QuantizedIndex | None:
+    """The dataset's int8 copy for `metric`, memory-mapped; None while it is being built.
+
+    Starts building it in a background thread if it is neither built nor being built
+    (`wait`: build it in this thread instead and return it).
+    """
+    files = store.files(dataset_id)
+    names = _compact_names(metric)
+    if not files.derived(names[-1]).exists():
+        if wait:
+            _build_compact(store, dataset_id, metric)
+        else:
+            prepare_lookups(store, dataset_id, metric)
+            return None
+    X = store.tensor(dataset_id)
+    offset_scale, codes, terms = (store.derived(dataset_id, name, _missing) for name in names)
+    return QuantizedIndex(metric, X, codes, np.asarray(offset_scale[0]), np.asarray(offset_scale[1]), np.asarray(terms))
+
+
+def prepare_lookups(store: Store, dataset_id: str, metric: str = "cosine") -> None:
+    """Build the int8 copy of a dataset of `APPROXIMATE_FROM` rows or more in a background thread, once."""
+    files = store.files(dataset_id)
+    key = (files.folder, metric)
+    if files.derived(_compact_names(metric)[-1]).exists() or store.tensor(dataset_id).shape[0] < APPROXIMATE_FROM:
+        return
+    with _building_lock:
+        if key in _building:
+            return
+        _building.add(key)
+
+    def build() -> None:
+        try:
+            _build_compact(store, dataset_id, metric)
+        except Exception:  # a dataset deleted meanwhile, a full disk: lookups keep scanning exactly
+            log.exception("building the int8 copy of dataset %s (%s) failed", dataset_id, metric)
+        finally:
+            with _building_lock:
+                _building.discard(key)
+
+    threading.Thread(target=build, name=f"int8-copy-{dataset_id}", daemon=True).start()
+
+
+def _compact_names(metric: str) -> tuple[str, str, str]:
+    """Derived files of the int8 copy: (offset and scale, codes, terms); the last one written marks it complete."""
+    return f"int8-{metric}-range", f"int8-{metric}-codes", f"int8-{metric}-terms"
+
+
+def _build_compact(store: Store, dataset_id: str, metric: str) -> None:
+    X = store.tensor(dataset_id)
+    range_name, codes_name, terms_name = _compact_names(metric)
+
+    def write_range(dest: Path) -> None:
+        out = np.lib.format.open_memmap(dest, mode="w+", dtype="<f4", shape=(2, X.shape[1]))
+        out[:] = value_range(X, metric)
+        out.flush()
+
+    offset, scale = store.derived(dataset_id, range_name, write_range)
+
+    def write_codes(dest: Path) -> None:
+        out = np.lib.format.open_memmap(dest, mode="w+", dtype="i1", shape=X.shape)
+        encode(X, metric, offset, scale, out)
+        out.flush()
+
+    codes = store.derived(dataset_id, codes_name, write_codes)
+
+    def write_terms(dest: Path) -> None:
+        out = np.lib.format.open_memmap(dest, mode="w+", dtype="<f4", shape=(X.shape[0],))
+        out[:] = code_terms(codes, scale)
+        out.flush()
+
+    store.derived(dataset_id, terms_name, write_terms)
+
+
+def _missing(dest: Path) -> None:
+    raise FileNotFoundError(f"{dest.name}: the int8 copy is incomplete")
 
 
 MAX_QUERY_VECTORS = 1000

@@ -12,6 +12,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from projector.api.request import JSONResponse, jobs, settings, store
 from projector.api.uploads import receive_body, receive_multipart
 from projector.data.ingest import clean_name, ingest
+from projector.data.neighbors import prepare_lookups
 from projector.data.parquet import MEDIA_TYPES as PARQUET_TYPES
 from projector.data.parquet import ingest_parquet, is_parquet
 from projector.data.sprite import parse_sprite_dim
@@ -85,6 +86,7 @@ async def create_dataset(request: Request) -> Response:
                 ingest_parquet, db, tensor_file, name=clean_name(name, fallback), embedding=embedding, max_bytes=limit,
                 sprite_file=sprite, sprite_dim=sprite_dim,
             )  # fmt: skip
+            prepare_lookups(db, dataset["id"])  # the int8 copy for neighbour lookups, in the background
             return JSONResponse(dataset, status_code=201)
         if embedding is not None:
             raise InvalidParameter("`embedding` names the embedding column of a Parquet upload, and this body is not Parquet")
@@ -104,6 +106,7 @@ async def create_dataset(request: Request) -> Response:
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    prepare_lookups(db, dataset["id"])  # the int8 copy for neighbour lookups, in the background
     return JSONResponse(dataset, status_code=201)
 
 
