@@ -230,6 +230,13 @@ MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024
 MAX_SAFETENSORS_ITEMS = 1_000_000
 
 
+def _declared_shape(name: str, value: object) -> tuple[int, ...]:
+    """A header entry's shape: a short list of non-negative integers (a 90 MB string is not 90 million dims)."""
+    if not isinstance(value, list) or len(value) > 32 or not all(isinstance(d, int) and d >= 0 for d in value):
+        raise invalid_tensor(f".safetensors tensor {name[:100]!r} declares a shape that is not a list of at most 32 sizes")
+    return tuple(value)
+
+
 def read_safetensors(path: Path, member: str | None = None) -> np.ndarray:
     """One 2-D tensor of a `.safetensors` file, memory-mapped (bfloat16 widened to float32)."""
     size = os.path.getsize(path)
@@ -249,16 +256,17 @@ def read_safetensors(path: Path, member: str | None = None) -> np.ndarray:
     if not isinstance(header, dict):
         raise invalid_tensor(".safetensors header is not a JSON object")
     entries = {k: v for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
-    shapes = {k: tuple(v.get("shape", ())) for k, v in entries.items()}
+    shapes = {k: _declared_shape(k, v.get("shape", ())) for k, v in entries.items()}
     chosen = _pick_member(shapes, member, ".safetensors")
     entry = entries[chosen]
     dtype_name = entry.get("dtype")
-    if dtype_name not in SAFETENSORS_DTYPES:
+    if not isinstance(dtype_name, str) or dtype_name not in SAFETENSORS_DTYPES:
         raise invalid_tensor(f".safetensors tensor {chosen!r} has unsupported dtype {dtype_name!r}")
     dtype = np.dtype(SAFETENSORS_DTYPES[dtype_name])
     shape = shapes[chosen]
     check_shape(shape)
-    begin, end = entry.get("data_offsets", (0, -1))
+    offsets = entry.get("data_offsets")
+    begin, end = offsets if isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets) else (0, -1)
     data_start = 8 + header_len
     if not (0 <= begin <= end and data_start + end <= size and end - begin == shape[0] * shape[1] * dtype.itemsize):
         raise invalid_tensor(f".safetensors tensor {chosen!r} has data offsets that do not fit its shape or the file")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import struct
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 from starlette.testclient import TestClient
 
@@ -135,6 +137,19 @@ def test_a_safetensors_header_bomb_is_refused_before_it_is_parsed(api: TestClien
     refused = api.post("/api/datasets", content=safetensors_bomb(30 * MiB), headers={"Content-Type": "application/x-safetensors"})
     assert "entries" in assert_error(refused, 400, "invalid_tensor")["detail"]
     nothing_stored(api, tmp_path / "data")
+
+
+def test_a_safetensors_header_is_checked_entry_by_entry(api: TestClient) -> None:
+    for shape in ("a" * (8 * MiB), list(range(100)), [2, -1], [2, "2"]):
+        header = orjson.dumps({"x": {"dtype": "F32", "shape": shape, "data_offsets": [0, 16]}})
+        body = struct.pack("<Q", len(header)) + header + bytes(16)
+        refused = api.post("/api/datasets", content=body, headers={"Content-Type": "application/x-safetensors"})
+        assert "declares a shape" in assert_error(refused, 400, "invalid_tensor")["detail"]
+    for dtype, offsets in ((["F32"], [0, 16]), ("F32", "ab"), ("F32", [0]), ("F32", [0, "x"]), ("F32", None), ("F32", [0.0, 16.0])):
+        header = orjson.dumps({"x": {"dtype": dtype, "shape": [2, 2], "data_offsets": offsets}})
+        body = struct.pack("<Q", len(header)) + header + bytes(16)
+        refused = api.post("/api/datasets", content=body, headers={"Content-Type": "application/x-safetensors"})
+        assert_error(refused, 400, "invalid_tensor")  # never a 500
 
 
 def test_a_metadata_edit_cannot_grow_the_metadata_past_its_limit(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
