@@ -7,6 +7,7 @@ Every reader returns a 2-D numeric array (often memory-mapped) or raises `Invali
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import zipfile
@@ -111,7 +112,7 @@ def read_npy(path: Path) -> np.ndarray:
         raise invalid_tensor(f"not a valid .npy file: {exc}") from None
     check_dtype(dtype)
     check_shape(shape)
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a declared shape cannot overflow it
     available = os.path.getsize(path) - offset
     if available < expected:
         raise invalid_tensor(f".npy header declares shape {shape} ({expected} bytes) but the file holds {available} bytes")
@@ -158,7 +159,7 @@ def _zip_directory_size(path: Path) -> tuple[int, int]:
 def _npz_member_bytes(info: zipfile.ZipInfo, shape: tuple[int, ...], dtype: np.dtype, limit: int | None) -> None:
     """Refuse a member whose declared size or header shape is over `limit`, or whose shape does not fit its size."""
     name = info.filename[:-4]
-    data_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize if all(d >= 0 for d in shape) else -1
+    data_bytes = math.prod(shape) * dtype.itemsize if all(d >= 0 for d in shape) else -1
     if limit is not None and (info.file_size > limit or data_bytes > limit):
         raise PayloadTooLarge(
             f".npz member {name!r} inflates to {max(info.file_size, data_bytes):,} bytes, more than the limit of"

@@ -139,6 +139,18 @@ def test_a_safetensors_header_bomb_is_refused_before_it_is_parsed(api: TestClien
     nothing_stored(api, tmp_path / "data")
 
 
+@pytest.mark.parametrize("shape", [(2**62, 4), (4, 2**62), (2**32, 2**32)])
+def test_npy_shapes_whose_size_overflows_int64_are_400(api: TestClient, shape: tuple[int, int]) -> None:
+    body = npy_header(shape) + bytes(64)  # 2**62 × 4 × 4 bytes wraps to 0 in int64 arithmetic
+    refused = api.post("/api/datasets", content=body, headers={"Content-Type": "application/x-npy"})
+    assert "declares shape" in assert_error(refused, 400, "invalid_tensor")["detail"]
+    member = io.BytesIO()
+    with zipfile.ZipFile(member, "w") as archive:
+        archive.writestr("embeddings.npy", body)
+    refused = api.post("/api/datasets", content=member.getvalue(), headers={"Content-Type": "application/zip"})
+    assert refused.status_code in (400, 413), refused.text
+
+
 def test_a_safetensors_header_is_checked_entry_by_entry(api: TestClient) -> None:
     for shape in ("a" * (8 * MiB), list(range(100)), [2, -1], [2, "2"]):
         header = orjson.dumps({"x": {"dtype": "F32", "shape": shape, "data_offsets": [0, 16]}})
