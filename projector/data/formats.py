@@ -225,8 +225,10 @@ SAFETENSORS_DTYPES = {
     "I8": "i1", "I16": "<i2", "I32": "<i4", "I64": "<i8",
     "U8": "u1", "U16": "<u2", "U32": "<u4", "U64": "<u8", "BOOL": "?",
 }  # fmt: skip
-MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024
-# JSON values in the header, bounded by its commas before it is parsed: 100 MB of "{}," would
+# A header names each tensor in ~150 bytes (100,000 tensors fit in 16 MiB); reading and parsing one
+# costs ~3x its size (a 90 MB string as a "shape" took 270 MB), so the cap bounds the memory.
+MAX_SAFETENSORS_HEADER = 16 * 1024 * 1024
+# JSON values in the header, bounded by its commas before it is parsed: 16 MB of "{}," would
 # otherwise become 35 million Python dicts (2 GB). A real header has ~10 per tensor.
 MAX_SAFETENSORS_ITEMS = 1_000_000
 
@@ -244,8 +246,10 @@ def read_safetensors(path: Path, member: str | None = None) -> np.ndarray:
     try:
         with open(path, "rb") as f:
             (header_len,) = struct.unpack("<Q", f.read(8))
-            if header_len > min(MAX_SAFETENSORS_HEADER, size - 8):
+            if header_len > size - 8:
                 raise invalid_tensor(f".safetensors header length {header_len} is larger than the file")
+            if header_len > MAX_SAFETENSORS_HEADER:
+                raise invalid_tensor(f".safetensors header is {header_len:,} bytes; at most {MAX_SAFETENSORS_HEADER:,} are read")
             header_bytes = f.read(header_len)
             if header_bytes.count(b",") > MAX_SAFETENSORS_ITEMS:
                 raise invalid_tensor(f".safetensors header has more than {MAX_SAFETENSORS_ITEMS:,} entries")

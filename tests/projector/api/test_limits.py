@@ -134,8 +134,10 @@ def test_a_parquet_text_bomb_is_413_before_it_is_decoded(api: TestClient, tmp_pa
 
 
 def test_a_safetensors_header_bomb_is_refused_before_it_is_parsed(api: TestClient, tmp_path: Path) -> None:
-    refused = api.post("/api/datasets", content=safetensors_bomb(30 * MiB), headers={"Content-Type": "application/x-safetensors"})
+    refused = api.post("/api/datasets", content=safetensors_bomb(15 * MiB), headers={"Content-Type": "application/x-safetensors"})
     assert "entries" in assert_error(refused, 400, "invalid_tensor")["detail"]
+    refused = api.post("/api/datasets", content=safetensors_bomb(17 * MiB), headers={"Content-Type": "application/x-safetensors"})
+    assert "at most 16,777,216 are read" in assert_error(refused, 400, "invalid_tensor")["detail"]
     nothing_stored(api, tmp_path / "data")
 
 
@@ -368,11 +370,12 @@ def test_live_bombs_cost_little_memory(live: tuple[Any, Memory]) -> None:
     report("Parquet 2 KB -> 2 GB of label text", memory)
 
     memory.reset()
-    bomb = safetensors_bomb(100 * MiB - 16)
-    headers = {"Content-Type": "application/x-safetensors", "Content-Length": str(len(bomb))}
-    status, _, body = send_raw(url, "POST", "/api/datasets", headers, [bomb])
-    assert status == 400 and b"invalid_tensor" in body, body
-    report("safetensors 100 MB header of {}", memory)
+    shape = orjson.dumps({"x": {"dtype": "F32", "shape": "a" * (16 * MiB - 100), "data_offsets": [0, 16]}})
+    for bomb in (safetensors_bomb(16 * MiB - 16), struct.pack("<Q", len(shape)) + shape + bytes(16), safetensors_bomb(100 * MiB)):
+        headers = {"Content-Type": "application/x-safetensors", "Content-Length": str(len(bomb))}
+        status, _, body = send_raw(url, "POST", "/api/datasets", headers, [bomb])
+        assert status == 400 and b"invalid_tensor" in body, body
+    report("safetensors 16 MB headers of {} and of one string shape, a 100 MB header", memory)
 
     memory.reset()
     dataset = _upload(url)
