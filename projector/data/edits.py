@@ -6,6 +6,7 @@ the store replaces that file atomically (projector.data.store.Store.edit_metadat
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import Any
 
@@ -100,10 +101,38 @@ def set_cells(store: Store, dataset_id: str, body: Any) -> dict[str, Any]:
 
 def set_column(store: Store, dataset_id: str, column: str, values: list[str], kind: str | None = None) -> None:
     """Set a whole column (created if missing), e.g. cluster ids; `kind` forces its type ("categorical")."""
-    rows = np.arange(len(values), dtype=np.int64)
-    store.edit_metadata(
-        dataset_id, lambda metadata: (with_values(metadata, column, rows, values), [column]), {column: kind} if kind else None
-    )
+
+    def change(metadata: Metadata) -> tuple[Metadata, list[str]]:
+        if len(values) != len(metadata.rows):
+            raise invalid_edit(f"{len(values)} values for a column of {len(metadata.rows)} rows")
+        return with_column(metadata, column, values), [column]
+
+    store.edit_metadata(dataset_id, change, {column: kind} if kind else None)
+
+
+def with_column(metadata: Metadata, column: str, values: list[str]) -> Metadata:
+    """A new table where `column` (appended if missing) holds `values`, in one pass over the rows.
+
+    The collector is paused meanwhile: building a million row lists otherwise triggers full
+    collections over the whole table: 3 to 5 times the work at 10^6 rows.
+    """
+    columns = list(metadata.columns)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if column in columns:
+            i = columns.index(column)
+            rows = [[*row[:i], v, *row[i + 1 :]] for row, v in zip(metadata.rows, values)]
+        else:
+            if len(columns) >= MAX_COLUMNS:
+                raise invalid_edit(f"the metadata already has {MAX_COLUMNS} columns, the most it may have")
+            columns.append(column)
+            rows = [[*row, v] for row, v in zip(metadata.rows, values)]
+    finally:
+        if enabled:
+            gc.enable()
+    dtypes = {name: kind for name, kind in metadata.dtypes.items() if name != column}
+    return Metadata(columns, rows, dtypes)
 
 
 def metadata_tsv_bytes(store: Store, dataset_id: str) -> bytes:
