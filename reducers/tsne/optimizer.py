@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reducers.tsne import _kernels, gradients
+from reducers.tsne.threads import ThreadChooser
 
 __all__ = ["Phase", "DegenerateLayoutError", "kl_divergence", "optimize", "keep_spread", "check_layout"]
 
@@ -100,22 +101,28 @@ def optimize(
     moments = np.zeros((d + 1, d))
     kl = None
     it = iteration_offset
-    for phase in phases:
-        for _ in range(phase.n_iter):
-            it += 1
-            report = callback is not None and it % callback_every == 0
-            attr = gradients.attractive(P, Y, ws, with_kl=report)
-            rep, Z = gradients.repulsive(Y, ws, workers)
-            if report:
-                # The exaggerated gradient leaves Q unchanged, so KL of the true P is free here.
-                kl = float(p_log_p - ws.kl_terms.sum(dtype=np.float64) + np.log(Z))
-            np.multiply(attr, phase.exaggeration, out=grad)
-            grad -= rep * (1.0 / Z)
-            _kernels.gradient_step(Y, grad, update, gains, phase.momentum, phase.learning_rate, min_gain, max_step_norm, moments)
-            keep_spread(Y, moments, MIN_SPREAD)
-            if report and callback(it, Y, kl):
-                check_layout(Y)
-                return Y, kl, it
+    threads = ThreadChooser(workers)
+    try:
+        for phase in phases:
+            for _ in range(phase.n_iter):
+                it += 1
+                report = callback is not None and it % callback_every == 0
+                fft_workers = threads.start()
+                attr = gradients.attractive(P, Y, ws, with_kl=report)
+                rep, Z = gradients.repulsive(Y, ws, fft_workers)
+                if report:
+                    # The exaggerated gradient leaves Q unchanged, so KL of the true P is free here.
+                    kl = float(p_log_p - ws.kl_terms.sum(dtype=np.float64) + np.log(Z))
+                np.multiply(attr, phase.exaggeration, out=grad)
+                grad -= rep * (1.0 / Z)
+                _kernels.gradient_step(Y, grad, update, gains, phase.momentum, phase.learning_rate, min_gain, max_step_norm, moments)
+                keep_spread(Y, moments, MIN_SPREAD)
+                threads.stop()
+                if report and callback(it, Y, kl):
+                    check_layout(Y)
+                    return Y, kl, it
+    finally:
+        threads.restore()
     check_layout(Y)
     return Y, kl, it
 
@@ -126,6 +133,27 @@ def _principal_spreads(moments: np.ndarray, n: int) -> tuple[np.ndarray, np.ndar
     cov = moments[1:] / n - np.outer(mean, mean)
     var, vecs = np.linalg.eigh(0.5 * (cov + cov.T))
     return mean, np.sqrt(np.maximum(var, 0.0)), vecs
+
+
+def _smallest_variance_bound(moments: np.ndarray, n: int) -> float:
+    """A lower bound on the smallest principal variance, in plain floats (no LAPACK call per iteration).
+
+    For a covariance C with eigenvalues l_1 <= ... <= l_d: l_1 = det C / (l_2 ... l_d) >= det C / trace(C)^(d-1).
+    """
+    m = moments.tolist()
+    d = len(m[0])
+    mean = [v / n for v in m[0]]
+    c = [[m[1 + a][b] / n - mean[a] * mean[b] for b in range(d)] for a in range(d)]
+    trace = sum(c[a][a] for a in range(d))
+    if d == 2:
+        det = c[0][0] * c[1][1] - c[0][1] * c[1][0]
+    else:
+        det = (
+            c[0][0] * (c[1][1] * c[2][2] - c[1][2] * c[2][1])
+            - c[0][1] * (c[1][0] * c[2][2] - c[1][2] * c[2][0])
+            + c[0][2] * (c[1][0] * c[2][1] - c[1][1] * c[2][0])
+        )
+    return det / trace ** (d - 1) if trace > 0 else 0.0
 
 
 def keep_spread(Y: np.ndarray, moments: np.ndarray, floor: float) -> bool:
@@ -145,6 +173,8 @@ def keep_spread(Y: np.ndarray, moments: np.ndarray, floor: float) -> bool:
         Whether Y was changed.
     """
     n = Y.shape[0]
+    if _smallest_variance_bound(moments, n) >= floor * floor:
+        return False
     _, spread, _ = _principal_spreads(moments, n)
     if spread[0] >= floor:
         return False
