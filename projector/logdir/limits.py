@@ -13,6 +13,8 @@ MAX_TSV_LINE_BYTES = 64 * MiB
 
 MAX_CONFIG_BYTES = 16 * MiB  # projector_config.pbtxt and `checkpoint` state files
 MAX_PBTXT_DEPTH = 64  # nested { } blocks; ProjectorConfig needs 3
+MAX_PBTXT_STRING = 64 * 1024  # one quoted string: a path or a tensor name (PATH_MAX is 4,096)
+MAX_PBTXT_TOKENS = 500_000  # ~10 per embedding: 50,000 embeddings in one config
 MAX_INDEX_BYTES = 512 * MiB  # a checkpoint's .index (names and offsets only, never tensor data)
 
 MAX_METADATA_BYTES = 1 * GiB

@@ -10,7 +10,7 @@ from typing import Union
 
 from ._paths import read_inside
 from .errors import LogdirError
-from .limits import MAX_CONFIG_BYTES, MAX_PBTXT_DEPTH
+from .limits import MAX_CONFIG_BYTES, MAX_PBTXT_DEPTH, MAX_PBTXT_STRING, MAX_PBTXT_TOKENS
 
 __all__ = [
     "CheckpointState",
@@ -71,12 +71,15 @@ class CheckpointState:
 _TOKEN = re.compile(
     r"""
     (?P<space>[ \t\r\n\f\v]+|\#[^\n]*)
-  | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<punct>[:{}<>\[\],;])
   | (?P<word>[A-Za-z0-9_.+\-]+)
     """,
     re.VERBOSE | re.DOTALL,
 )
+
+# Quoted strings are scanned by `_string_end`, not by a regex: `"(?:[^"\\]|\\.)*"` keeps a backtracking
+# record per character (a 10 MB string took 1.2 GB and 15 s).
+_STRING_STOP = {'"': re.compile(r'["\\\n]'), "'": re.compile(r"['\\\n]")}
 
 _SIMPLE_ESCAPES = {
     "n": b"\n",
@@ -93,8 +96,29 @@ _SIMPLE_ESCAPES = {
 }
 
 
+def _string_end(text: str, start: int, where: str) -> int:
+    """The index just past the quoted string starting at `text[start]` (a quote), at most MAX_PBTXT_STRING long."""
+    quote, stop = text[start], _STRING_STOP[text[start]]
+    end = min(len(text), start + MAX_PBTXT_STRING + 2)
+    pos = start + 1
+    while True:
+        found = stop.search(text, pos, end)
+        if found is None:
+            if end < len(text):
+                raise LogdirError(f"{where}: a quoted string longer than {MAX_PBTXT_STRING:,} characters")
+            raise LogdirError(f"{where}: unterminated string")
+        char = found.group()
+        if char == quote:
+            return found.end()
+        if char == "\n":
+            raise LogdirError(f"{where}: unterminated string")
+        pos = found.end() + 1  # the escaped character, whatever it is
+
+
 def _unescape(body: str, where: str) -> str:
     """Decode the C-style escapes of a quoted string's body."""
+    if "\\" not in body:
+        return body
     out = bytearray()
     i = 0
     while i < len(body):
@@ -136,7 +160,7 @@ def _unescape(body: str, where: str) -> str:
     return out.decode("utf-8", "surrogateescape")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Token:
     kind: str
     text: str
@@ -148,6 +172,14 @@ def _tokenize(text: str, source: str) -> list[_Token]:
     pos = 0
     line = 1
     while pos < len(text):
+        if len(tokens) >= MAX_PBTXT_TOKENS:  # 16 MiB of "{" would be 16 million tokens (GBs) before any depth check
+            raise LogdirError(f"{source}: line {line}: more than {MAX_PBTXT_TOKENS:,} tokens; not a projector config")
+        if text[pos] in _STRING_STOP:
+            end = _string_end(text, pos, f"{source}: line {line}")
+            tokens.append(_Token("string", _unescape(text[pos + 1 : end - 1], f"{source}: line {line}"), line))
+            line += text.count("\n", pos, end)  # an escaped newline
+            pos = end
+            continue
         match = _TOKEN.match(text, pos)
         if match is None:
             snippet = text[pos : pos + 20].split("\n")[0]
@@ -155,11 +187,7 @@ def _tokenize(text: str, source: str) -> list[_Token]:
         kind = match.lastgroup or ""
         chunk = match.group()
         if kind != "space":
-            if kind == "string":
-                where = f"{source}: line {line}"
-                tokens.append(_Token("string", _unescape(chunk[1:-1], where), line))
-            else:
-                tokens.append(_Token(kind, chunk, line))
+            tokens.append(_Token(kind, chunk, line))
         line += chunk.count("\n")
         pos = match.end()
     return tokens

@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 import pytest
 
-from projector.logdir import Discovery, LogdirError, _paths, discover, keras_embeddings, keras_h5, read_keras_weight
+from projector.logdir import Discovery, LogdirError, _paths, discover, keras_embeddings, keras_h5, pbtxt, read_keras_weight
 from projector.logdir.pbtxt import parse_text_message
 from tests.logdir_fixtures import LOGDIRS, write_index, write_keras_weights
 
@@ -151,6 +151,25 @@ def test_deeply_nested_pbtxt_is_a_problem_not_a_recursion_error(logdir: Path) ->
     _good_still_there(found)
     (error,) = [e for e in found.errors if e.run == "nested"]
     assert "nested more than" in error.message
+
+
+def test_huge_pbtxt_strings_and_token_floods_are_problems(logdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a regex scanning quoted strings kept a backtracking record per character: 10 MB took 1.2 GB
+    (logdir / "long").mkdir()
+    (logdir / "long" / "projector_config.pbtxt").write_text('embeddings { tensor_path: "' + "a" * 2_000_000 + '" }\n')
+    (logdir / "flood").mkdir()
+    (logdir / "flood" / "projector_config.pbtxt").write_text("{" * 5_000)
+    monkeypatch.setattr(pbtxt, "MAX_PBTXT_TOKENS", 1_000)  # 16 MiB of "{" would be 16 million tokens
+    found = discover(logdir)
+    _good_still_there(found)
+    errors = {e.run: e.message for e in found.errors}
+    assert "quoted string longer than 65,536 characters" in errors["long"] and len(errors["long"]) < 1_000
+    assert "more than 1,000 tokens" in errors["flood"]
+    escaped = parse_text_message('a: "' + "\\\\" * 30_000 + "\" b: 'it\\'s'")
+    assert escaped == {"a": ["\\" * 30_000], "b": ["it's"]}
+    for text, fragment in (('a: "abc\\', "unterminated"), ('a: "abc\nb: 1', "unterminated"), ('a: "' + "b" * 65_537 + '"', "longer")):
+        with pytest.raises(LogdirError, match=fragment):
+            parse_text_message(text)
 
 
 def test_an_unforeseen_error_stays_with_its_run(logdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
