@@ -35,7 +35,8 @@ def resolve_inside(root: Path, base: Path, name: str, what: str, source: Path) -
     if real == root or real.is_relative_to(root):
         return real
     if _lexical(candidate).is_relative_to(root):
-        raise LogdirError(f"{source}: {what} {name!r} is a symlink to {real}, outside the logdir {root}; refused")
+        # where it leads is not named: /api/logdir shows problems to every client, the server's paths to none
+        raise LogdirError(f"{source}: {what} {name!r} is a symlink leading outside the logdir {root}; refused")
     raise LogdirError(f"{source}: {what} {name!r} points outside the logdir {root}; refused")
 
 
@@ -88,7 +89,7 @@ def open_inside(root: Path, path: str | os.PathLike[str], what: str = "file") ->
     root = Path(os.path.realpath(root))
     real = os.path.realpath(path)  # symlinks that stay inside the logdir are fine
     if not Path(real).is_relative_to(root):
-        raise LogdirError(f"{path}: {what} resolves to {real}, outside the logdir {root}; refused")
+        raise LogdirError(f"{path}: {what} resolves to a path outside the logdir {root}; refused")
     try:
         fd = os.open(real, _OPEN_FLAGS)
     except FileNotFoundError:
