@@ -36,6 +36,12 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 ERROR_REF = "#/components/schemas/Error"
 
 ERROR_JSON = {"application/json": {"schema": {"$ref": ERROR_REF}}}
+# What every operation with query parameters, or with a JSON body, can also answer (unless it says more).
+QUERY_RESPONSES = {"422": "a query parameter outside its schema (the detail names it and the value sent)"}
+JSON_BODY_RESPONSES = {"400": "invalid_json: the body is not JSON", "413": "the JSON body is larger than its limit"}
+RETRY_AFTER = {
+    "Retry-After": {"description": "seconds to wait before trying again", "required": True, "schema": {"type": "integer", "minimum": 1}}
+}
 # Where an answer leads: (path prefix of the operations reached, their path parameter → runtime expression).
 LINKS: dict[str, tuple[str, dict[str, str]]] = {
     "dataset": ("/api/datasets/{id}", {"id": "$response.body#/id"}),
@@ -86,7 +92,7 @@ def _response(
 ) -> dict[str, Any]:
     if isinstance(reply, str):
         if not status.startswith("2"):
-            return {"description": reply, "content": ERROR_JSON}
+            return _error(reply, status)
         if status == "204":
             return {"description": reply}
         media = "application/octet-stream" if endpoint.binary and status == "200" else "application/json"
@@ -95,13 +101,22 @@ def _response(
     if reply.schema is not None:
         content["application/json"] = {"schema": reply.schema}
     answer: dict[str, Any] = {"description": reply.description, "content": content}
-    if reply.headers:
-        answer["headers"] = {
-            name: {"description": text, "required": True, "schema": {"type": "string"}} for name, text in reply.headers.items()
-        }
+    headers = {name: {"description": text, "required": True, "schema": {"type": "string"}} for name, text in reply.headers.items()}
+    if status in ("429", "503"):
+        headers |= RETRY_AFTER
+    if headers:
+        answer["headers"] = headers
     links = _links(reply, endpoints, ids)
     if links:
         answer["links"] = links
+    return answer
+
+
+def _error(description: str, status: str) -> dict[str, Any]:
+    """An error answer: the Error object (with Retry-After when the client is told to come back)."""
+    answer: dict[str, Any] = {"description": description, "content": ERROR_JSON}
+    if status in ("429", "503"):
+        answer["headers"] = RETRY_AFTER
     return answer
 
 
@@ -112,12 +127,15 @@ def openapi_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         responses = {status: _response(endpoint, status, reply, endpoints, ids) for status, reply in endpoint.responses.items()}
+        implied = (QUERY_RESPONSES if endpoint.query else {}) | (JSON_BODY_RESPONSES if "application/json" in (endpoint.body or {}) else {})
+        for status, text in implied.items():
+            responses.setdefault(status, _error(text, status))
         open_route = endpoint.path == "/api/health"
         for status, text in AUTH_RESPONSES.items():
             if open_route and status == "401":
                 continue
             text += CROSS_ORIGIN if status == "403" and endpoint.method in WRITE_METHODS else ""
-            responses.setdefault(status, {"description": text, "content": ERROR_JSON})
+            responses.setdefault(status, _error(text, status))
         responses.setdefault("default", {"description": "error", "content": ERROR_JSON})
         operation: dict[str, Any] = {
             "summary": endpoint.summary,
@@ -131,6 +149,8 @@ def openapi_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
             operation["requestBody"] = {"required": endpoint.body_required, "content": content}
         if endpoint.beyond_schema:
             operation["x-beyond-schema"] = list(endpoint.beyond_schema)
+        if endpoint.method == "DELETE" and not endpoint.removes:
+            operation["x-keeps-resource"] = True
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
     return {
         "openapi": "3.0.3",

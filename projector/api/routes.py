@@ -59,6 +59,7 @@ class Endpoint:
     beyond_schema: tuple[str, ...] = ()
     body_required: bool = True
     linked: bool = True  # other answers link here (False: may be missing even when its parent exists, e.g. a sprite)
+    removes: bool = True  # a DELETE that removes its resource (False: cancelling a projection keeps it, as `x-keeps-resource`)
 
 
 def q(key: str, name: str | None = None, required: bool = False) -> Query:
@@ -78,6 +79,11 @@ def json(description: str, schema: dict[str, Any], links: tuple[str, ...] = ()) 
     return Reply(description, schema, links=links)
 
 
+SSE_EVENT = {  # OpenAPI 3.0: the schema of a text/event-stream describes one event (fields data, event, id, retry)
+    "type": "object",
+    "properties": {"data": {"type": "string", "description": "a Projection (see components) as JSON"}},
+    "required": ["data"],
+}
 FLOAT32 = {"application/octet-stream": {"type": "string", "format": "binary"}}
 DATASET = json("the dataset", ref("Dataset"), ("dataset",))
 PROJECTION = json("the projection", ref("Projection"), ("projection",))
@@ -88,7 +94,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "GET", "/api/health", service.health,
         "Liveness: the service answers (always open); with ready=1, readiness: the catalog is open and jobs can run",
         (flag("ready", "check readiness: 503 with the failing checks when not ready"),),
-        responses={"200": json("alive (or ready)", ref("Health")), "503": Reply("not ready (header Retry-After)", NOT_READY)},
+        responses={"200": json("alive (or ready)", ref("Health")), "503": Reply("not ready: the failing checks", NOT_READY)},
     ),
     Endpoint(
         "GET", "/metrics", metrics.metrics, "Prometheus metrics (text format; OpenMetrics when Accept asks for it)",
@@ -107,7 +113,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "POST", "/api/datasets", datasets.create_dataset, "Upload a dataset",
         (
-            text("name", "a display name for the new dataset"),
+            q("name"),
             text("member", "array to read from an .npz or .safetensors with several"),
             text("embedding", "Parquet: the list column holding the embedding (default: the only one)"),
         ),
@@ -216,7 +222,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "GET", "/api/projections/{pid}/events", projections.projection_events, "Server-Sent Events of progress until the job ends",
         responses={
-            "200": Reply("`data: <projection JSON>` per change, `: keep-alive` lines", media={"text/event-stream": {"type": "string"}}),
+            "200": Reply("an event per change, the projection as JSON in `data`; `: keep-alive` comment lines", media={"text/event-stream": SSE_EVENT}),
             "404": "no such projection",
             "429": "too_many_streams: --max-streams streams already open (Retry-After)",
         },
@@ -224,6 +230,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "DELETE", "/api/projections/{pid}", projections.cancel_projection, "Cancel a queued or running projection",
         responses={"200": json("the projection (cancelled, or as it was when already over)", ref("Projection")), "404": "no such projection"},
+        removes=False,
     ),
     # -- exploration tools (issue 14) ---------------------------------------------------------------
     Endpoint(
@@ -233,9 +240,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         responses={
             "201": Reply("the new dataset, with `parent`", ref("Dataset"), links=("dataset",)),
             "400": "invalid_rows (out of range: the first bad one named; fewer than 2), no_match, invalid_regex",
-            "404": MISSING, "413": "body too large",
+            "404": MISSING, "413": "body too large", "422": "no such column",
         },
-        beyond_schema=("400", "404"),
+        beyond_schema=("400", "404", "422"),
     ),  # fmt: skip
     Endpoint(
         "POST", "/api/datasets/{id}/neighbors", vectors.neighbors_of_vectors,

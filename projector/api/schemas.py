@@ -11,9 +11,11 @@ from typing import Any
 from projector.api.handlers.export import DATASET_FORMATS, PROJECTION_FORMATS
 from projector.api.handlers.lookup import MAX_SEARCH_LIMIT
 from projector.api.handlers.projections import REQUEST_KEYS
+from projector.data.ingest import MAX_NAME_LENGTH
 from projector.data.layout import ID_PATTERN
 from projector.data.neighbors import MAX_VECTOR_K
 from projector.data.selections import NAME as SELECTION_NAME
+from projector.data.store import SOURCES
 from projector.jobs.clusters import BODY_KEYS as CLUSTER_KEYS
 from projector.jobs.methods import METHODS, Param
 from reducers.knn import METRICS
@@ -31,7 +33,9 @@ def nullable(schema: Schema) -> Schema:
 
 def obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None, closed: bool = False) -> Schema:
     """An object with these required and optional properties; `closed` refuses any other key."""
-    schema: Schema = {"type": "object", "properties": {**required, **(optional or {})}, "required": list(required)}
+    schema: Schema = {"type": "object", "properties": {**required, **(optional or {})}}
+    if required:  # OpenAPI 3.0: `required` lists at least one name
+        schema["required"] = list(required)
     if closed:
         schema["additionalProperties"] = False
     return schema
@@ -45,6 +49,12 @@ ID = {"type": "string", "pattern": ID_PATTERN.pattern}
 METRIC = {"type": "string", "enum": list(METRICS), "default": "cosine"}
 CELLS = {"type": "array", "items": STRING, "description": "one metadata row: a cell per column, as text"}
 STATUS = {"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled"]}
+DATASET_NAME = {
+    "type": "string",
+    "maxLength": MAX_NAME_LENGTH,
+    "pattern": "^[^\\u0000-\\u001f]*$",
+    "description": "a dataset's display name",
+}
 
 # -- parameters -------------------------------------------------------------------------------------
 
@@ -70,7 +80,9 @@ def _param_schema(param: Param) -> Schema:
     if param.kind == "int_list":
         return {"type": "array", "items": {"type": "integer", **bounds}}
     if param.kind == "projection_id":
-        return {"type": "string", "pattern": "^[A-Za-z0-9]{0,64}$", "description": "a finished projection's id, or empty"}
+        return nullable(
+            {"type": "string", "pattern": "^[A-Za-z0-9]{0,64}$", "description": "a finished projection's id; empty or null: none"}
+        )
     return {"type": "string"}
 
 
@@ -101,7 +113,7 @@ BODIES: dict[str, dict[str, Schema]] = {
                 "metadata": {"type": "string", "format": "binary", "description": "metadata TSV"},
                 "sprite": {"type": "string", "format": "binary", "description": "PNG atlas of thumbnails"},
                 "sprite_dim": {"type": "string", "pattern": "^[0-9]{1,5},[0-9]{1,5}$", "description": "W,H of one thumbnail"},
-                "name": STRING,
+                "name": DATASET_NAME,
             },
         ),
     },
@@ -109,8 +121,8 @@ BODIES: dict[str, dict[str, Schema]] = {
     "subset": {
         "application/json": {
             "oneOf": [
-                obj({"rows": {"type": "array", "items": ROW, "minItems": 2, "uniqueItems": True}}, {"name": STRING}),
-                obj({"q": STRING}, {"column": STRING, "name": STRING}),
+                obj({"rows": {"type": "array", "items": ROW, "minItems": 2, "uniqueItems": True}}, {"name": nullable(DATASET_NAME)}),
+                obj({"q": STRING}, {"column": nullable(STRING), "name": nullable(DATASET_NAME)}),
             ]
         }
     },
@@ -159,7 +171,7 @@ COMPONENTS: dict[str, Schema] = {
             "dim": COUNT,
             "columns": {"type": "array", "items": STRING},
             "column_types": {"type": "object", "additionalProperties": {"type": "string", "enum": ["numeric", "categorical"]}},
-            "source": {"type": "string", "enum": ["upload", "logdir", "demo"]},
+            "source": {"type": "string", "enum": list(SOURCES)},
             "created": TIME,
             "sprite": nullable(obj({"dim": {"type": "array", "items": COUNT, "minItems": 2, "maxItems": 2}})),
         },
@@ -261,6 +273,7 @@ QUERY: dict[str, tuple[Schema, str]] = {
     "neighbors.k": (K, "neighbours (at most n - 1)"),
     "metric": (METRIC, "distance in the original space"),
     "rows": ROWS_FLAG,
+    "name": (DATASET_NAME, "a display name for the new dataset"),
     "export.projection": ({"type": "string", "enum": list(PROJECTION_FORMATS), "default": "parquet"}, "file format"),
     "export.dataset": ({"type": "string", "enum": list(DATASET_FORMATS), "default": "parquet"}, "file format"),
 }

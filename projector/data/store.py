@@ -26,6 +26,7 @@ from projector.data.metadata import Metadata, column_types, read_metadata_json, 
 from projector.errors import NotFound
 
 ACTIVE_STATUSES = ("queued", "running")
+SOURCES = ("upload", "logdir", "demo", "subset")  # where a dataset came from (its `source`)
 INTERRUPTED = "interrupted: the server stopped before this projection finished; request it again"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS datasets (
@@ -155,6 +156,7 @@ class Store:
         parent: str | None = None,
     ) -> dict[str, Any]:
         """Move a fully written staging folder into place, then list it in the catalog."""
+        assert source in SOURCES, source
         dataset_id = dataset_id or new_id()
         move_into(staging.folder, self.dir.dataset(dataset_id).folder)
         self._execute(
