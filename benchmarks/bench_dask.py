@@ -22,6 +22,7 @@ given random kNN graph of the size the method asks for) at two sizes, for the by
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import statistics
@@ -57,13 +58,19 @@ def prepare(root: Path, rows: int, dim: int) -> DataDir:
     return data
 
 
-def job(root: Path, k: int, scheduler: str | None) -> dict[str, Any]:
-    """What a job's process does: plan, blocks (here or on the cluster), assembly into the cache."""
+def job(root: Path, k: int, scheduler: str | None, max_blocks: int = 0) -> dict[str, Any]:
+    """What a job's process does: plan, blocks (here or on the cluster), assembly into the cache.
+
+    With `max_blocks`, only the plan's first blocks run and nothing is assembled: the per-block cost alone.
+    """
     data = DataDir(root)
     files = data.dataset(DATASET)
     X = np.load(files.tensor, mmap_mode="r")
     with timed() as plan_time:
         plan = plan_graph(X, k, metric="euclidean", random_state=0)
+    planned = len(plan.blocks)
+    if max_blocks:
+        plan = dataclasses.replace(plan, block_offsets=plan.block_offsets[: max_blocks + 1])
     durations: list[float] = []
 
     def timed_blocks(*args: Any) -> Iterator[Any]:
@@ -77,17 +84,28 @@ def job(root: Path, k: int, scheduler: str | None) -> dict[str, Any]:
         runner: Any = timed_blocks
     else:
         runner = ClusterBlocks(JobContext(os.getpid(), scheduler, f"projector-job-bench-{os.getpid()}"), data, lambda message: None)
+    cpu = time.process_time()
     with timed() as blocks_time:
-        write_graph(files, "euclidean", k, X.shape[0], runner(X, files.tensor, plan))
+        if max_blocks:
+            for _ in runner(X, files.tensor, plan):
+                pass
+        else:
+            write_graph(files, "euclidean", k, X.shape[0], runner(X, files.tensor, plan))
+    cpu = time.process_time() - cpu
     for path in files.graph("euclidean", k):
-        path.unlink()
+        path.unlink(missing_ok=True)
     return {
         "plan_s": plan_time["seconds"],
         "blocks_s": blocks_time["seconds"],
         "blocks": len(plan.blocks),
+        "planned_blocks": planned,
         "probe": plan.n_probe,
         "job_rss_mb": peak_rss_mb(),
-        **({"block_s_mean": statistics.mean(durations), "block_s_max": max(durations)} if durations else {}),
+        **(
+            {"block_s_mean": statistics.mean(durations), "block_s_max": max(durations), "block_cpu_s": cpu / len(plan.blocks)}
+            if durations
+            else {}
+        ),
     }
 
 
@@ -135,15 +153,13 @@ def layout_memory(sizes: list[int], dim: int) -> str:
     return markdown_table(rows, list(rows[0]))
 
 
-def worker_peaks() -> tuple[float, float]:
-    """(this worker's peak RSS, its largest finished child's), MiB: run on each worker."""
-    return (
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-    )
+def worker_peaks() -> tuple[float, float, float]:
+    """(this worker's peak RSS, its largest finished child's, MiB; its finished children's CPU seconds): run on each worker."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, children.ru_maxrss / 1024, children.ru_utime + children.ru_stime)
 
 
-def on_cluster(root: Path, k: int, workers: int) -> dict[str, Any]:
+def on_cluster(root: Path, k: int, workers: int, max_blocks: int) -> dict[str, Any]:
     import distributed
 
     with (
@@ -153,7 +169,7 @@ def on_cluster(root: Path, k: int, workers: int) -> dict[str, Any]:
         client.wait_for_workers(workers)
         client.get_task_stream()  # starts recording
         started = time.time()
-        result = run_worker(__file__, ["--job", str(root), str(k), cluster.scheduler_address])
+        result = run_worker(__file__, ["--job", str(root), str(k), str(max_blocks), cluster.scheduler_address])
         stream = [t for t in client.get_task_stream(start=started) if str(t["key"]).startswith("projector-graph-")]
         peaks = client.run(worker_peaks)
     durations = [max(s["stop"] for s in t["startstops"]) - min(s["start"] for s in t["startstops"]) for t in stream]
@@ -162,6 +178,7 @@ def on_cluster(root: Path, k: int, workers: int) -> dict[str, Any]:
         "config": f"Dask, {workers} worker{'s' if workers > 1 else ''} × 1 thread",
         "block_s_mean": statistics.mean(durations) if durations else None,
         "block_s_max": max(durations) if durations else None,
+        "block_cpu_s": sum(p[2] for p in peaks.values()) / result["blocks"],
         "worker_rss_mb": max(p[0] for p in peaks.values()),
         "block_rss_mb": max(p[1] for p in peaks.values()),
     }
@@ -174,12 +191,15 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=GRAPH_K)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--skip-local", action="store_true")
+    parser.add_argument("--suffix", default="", help="results go to benchmarks/results/bench_dask{SUFFIX}.md")
     parser.add_argument("--layout-rows", default="", help="also measure one layout's memory at these sizes, e.g. 50000,200000")
-    parser.add_argument("--job", nargs="+", help=argparse.SUPPRESS)  # internal: ROOT K [SCHEDULER]
+    parser.add_argument("--max-blocks", type=int, default=0, help="run only the plan's first N blocks (the per-block cost), no assembly")
+    parser.add_argument("--root", type=Path, default=None, help="keep the generated tensor in this folder (reused when there)")
+    parser.add_argument("--job", nargs="+", help=argparse.SUPPRESS)  # internal: ROOT K MAX_BLOCKS [SCHEDULER]
     parser.add_argument("--layout", nargs=2, help=argparse.SUPPRESS)  # internal: ROOT METHOD
     args = parser.parse_args()
     if args.job:
-        emit(job(Path(args.job[0]), int(args.job[1]), args.job[2] if len(args.job) > 2 else None))
+        emit(job(Path(args.job[0]), int(args.job[1]), args.job[3] if len(args.job) > 3 else None, int(args.job[2])))
         return
     if args.layout:
         emit(layout(Path(args.layout[0]), args.layout[1]))
@@ -191,20 +211,22 @@ def main() -> None:
     if not args.rows:
         return
     with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
-        root = Path(tmp)
+        root = args.root or Path(tmp)
         with timed() as made:
             prepare(root, args.rows, args.dim)
         print(f"{args.rows:,} × {args.dim} float32 Gaussian mixture written in {made['seconds']:.1f} s; k = {args.k}", file=sys.stderr)
         rows: list[dict[str, Any]] = []
         if not args.skip_local:
-            result = run_worker(__file__, ["--job", str(root), str(args.k)])
-            rows.append({**result, "config": f"local job process ({os.cpu_count()} cores)"})
+            load = os.getloadavg()[0]
+            result = run_worker(__file__, ["--job", str(root), str(args.k), str(args.max_blocks)])
+            rows.append({**result, "config": f"local job process ({os.cpu_count()} cores)", "load": _load(load)})
             print(rows[-1], file=sys.stderr)
-        for workers in (int(w) for w in args.workers.split(",")):
-            rows.append(on_cluster(root, args.k, workers))
+        for workers in (int(w) for w in args.workers.split(",") if w):
+            load = os.getloadavg()[0]
+            rows.append({**on_cluster(root, args.k, workers, args.max_blocks), "load": _load(load)})
             print(rows[-1], file=sys.stderr)
-    for row in rows:
-        row["total_s"] = row["plan_s"] + row["blocks_s"]
+    for row in rows:  # with --max-blocks, the blocks' share of the whole graph is scaled up to it
+        row["total_s"] = row["plan_s"] + row["blocks_s"] * row["planned_blocks"] / row["blocks"]
     base = rows[0]["total_s"]
     for row in rows:
         row["speed-up"] = base / row["total_s"]
@@ -216,17 +238,25 @@ def main() -> None:
             "plan_s",
             "blocks_s",
             "blocks",
+            "planned_blocks",
             "probe",
             "block_s_mean",
             "block_s_max",
+            "block_cpu_s",
             "speed-up",
             "job_rss_mb",
             "worker_rss_mb",
             "block_rss_mb",
+            "load",
         ],
     )
     print(table)
-    write_results("bench_dask.md", f"kNN graph, {args.rows:,} × {args.dim}, k = {args.k}\n\n{table}\n")
+    note = "total_s is plan_s + blocks_s scaled to all planned blocks when only some ran (--max-blocks); seconds are wall time; block_cpu_s is CPU seconds per block; load = 1-minute load average at the start → end of the run"
+    write_results(f"bench_dask{args.suffix}.md", f"kNN graph, {args.rows:,} × {args.dim}, k = {args.k}\n\n{table}\n\n{note}\n")
+
+
+def _load(start: float) -> str:
+    return f"{start:.1f} → {os.getloadavg()[0]:.1f}"
 
 
 if __name__ == "__main__":

@@ -151,6 +151,10 @@ class DaskExecutor(Executor):
         except Exception:  # already gone with its scheduler
             logger.debug("closing the Dask client failed", exc_info=True)
 
+    def problem(self) -> str | None:
+        """The scheduler unreachable (no worker connected is not a problem: jobs wait for one)."""
+        return None if self._live_client() is not None else f"the Dask scheduler at {self.address} is unreachable"
+
     def where(self, pid: str) -> str | None:
         """The address of the worker running job `pid` (None if none does yet)."""
         with self._lock:

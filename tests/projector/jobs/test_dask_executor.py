@@ -4,12 +4,15 @@ worker is retried elsewhere or reported; the start-up checks; no `distributed` w
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +30,9 @@ distributed = pytest.importorskip("distributed")
 
 from projector import cli  # noqa: E402
 from projector.data.layout import DataDir  # noqa: E402
+from projector.jobs import graphs, run, worker  # noqa: E402
 from projector.jobs.executors import dask as dask_executor  # noqa: E402
+from projector.jobs.executors.base import JobSpec  # noqa: E402
 from projector.jobs.executors.dask_worker import GRAPH_BLOCKS, ClusterBlocks, JobContext  # noqa: E402
 from projector.jobs.graph_blocks import run_blocks_here, write_graph  # noqa: E402
 from reducers.knn_blocks import plan_graph  # noqa: E402
@@ -129,6 +134,13 @@ def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
 def test_pca_tsne_and_umap_run_on_the_workers(api: TestClient, vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
     executor = api.app.state.jobs.executor  # type: ignore[attr-defined]
     assert isinstance(executor, dask_executor.DaskExecutor)
+
+    def not_here(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("heavy work ran in the server process")
+
+    for module, name in ((worker, "execute"), (worker, "measure_quality"), (run, "execute"), (run, "measure_quality")):
+        monkeypatch.setattr(module, name, not_here)  # the job, its quality score...
+    monkeypatch.setattr(graphs, "build_graph_cache", not_here)  # ...and its kNN graph run on the workers only
     seen: list[tuple[Any, ...]] = []
     submit = executor.submit
 
@@ -220,11 +232,11 @@ def test_without_a_scheduler_distributed_is_never_imported(tmp_path: Path) -> No
         from projector.settings import Settings
         from tests.conftest import npy_bytes, wait_done
         import numpy as np
-        with TestClient(create_app(Settings(data_dir={str(tmp_path)!r}, demo=False)), base_url="http://127.0.0.1") as api:
+        with TestClient(create_app(Settings(data_dir={str(tmp_path)!r}, demo=False, warm_up=False)), base_url="http://127.0.0.1") as api:
             body = npy_bytes(np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32))
             dataset = api.post("/api/datasets", content=body, headers={{"Content-Type": "application/x-npy"}}).json()
             pid = api.post(f"/api/datasets/{{dataset['id']}}/projections", json={{"method": "pca", "dims": 2}}).json()["id"]
-            assert wait_done(api, pid)["status"] == "done"
+            assert wait_done(api, pid, timeout=600)["status"] == "done"
         assert "distributed" not in sys.modules, "distributed was imported"
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -249,3 +261,57 @@ def test_a_killed_worker_is_retried_elsewhere_or_reported(api: TestClient, probe
     assert projection["status"] == "running" or "a worker was lost" in projection["error"], projection
     assert wait_for(lambda: all(gone(child) for child in children), timeout=5.0), "the lost worker's job process outlived it"
     api.delete(f"/api/projections/{pid}")
+
+
+class Scheduler:
+    """A Dask scheduler in a thread of the test, stopped and started again at the same address."""
+
+    def __init__(self) -> None:
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            self.port = free.getsockname()[1]
+        self.address = f"tcp://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        ready = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        self.stopped = asyncio.Event()
+
+        async def serve() -> None:
+            async with distributed.Scheduler(host="127.0.0.1", port=self.port, dashboard_address=None):
+                ready.set()
+                await self.stopped.wait()
+
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(serve(),), daemon=True)
+        self.thread.start()
+        assert ready.wait(30)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.stopped.set)
+        self.thread.join(30)
+
+
+def test_a_lost_scheduler_fails_jobs_keeps_reads_and_is_reconnected(tmp_path: Path) -> None:
+    scheduler = Scheduler()
+    scheduler.start()
+    settings = Settings(data_dir=tmp_path / "data", demo=False, scheduler=scheduler.address, warm_up=False)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as api:
+        executor = api.app.state.jobs.executor  # type: ignore[attr-defined]
+        dataset_id = upload(api, np.random.default_rng(4).normal(size=(50, 4)).astype(np.float32))
+        pid = start(api, dataset_id, "pca")  # no worker: it waits on the scheduler
+        scheduler.stop()
+        projection = wait_done(api, pid, timeout=30)
+        assert projection["status"] == "failed" and "connection to the Dask scheduler" in projection["error"], projection
+        assert api.get(f"/api/datasets/{dataset_id}").status_code == 200  # reads go on
+        assert api.get("/api/health?ready=1").status_code == 503
+        failed = wait_done(api, start(api, dataset_id, "pca", components=[1, 2]), timeout=30)
+        assert failed["status"] == "failed" and "is unreachable" in failed["error"], failed
+        scheduler.start()
+        assert wait_for(lambda: api.get("/api/health?ready=1").status_code == 200, timeout=30)
+        received: list[Any] = []
+        key = "projector-job-reconnected-0001"
+        executor._runs[key] = dask_executor._Run(JobSpec("p", "d", str(tmp_path), "pca", 2), received.append, key)
+        with distributed.Client(scheduler.address, set_as_default=False) as other:
+            assert wait_for(lambda: (other.log_event(executor.topic, [key, "progress", 0.5, 7]), received)[1] != [], timeout=10)
+        assert received[0] == ("progress", 0.5, 7)  # events reach the server again
+        scheduler.stop()
