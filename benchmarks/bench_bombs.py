@@ -16,13 +16,17 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
+import shutil
 import socket
 import struct
+import tempfile
 import threading
 import time
 import urllib.parse
 import zipfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -179,12 +183,81 @@ def floods(bench: Bench, dataset: str) -> None:
     bench.measure("uploads: 5 at once (--max-uploads 4)", upload_flood, 429)
 
 
+def hostile_logdir(root: Path) -> int:
+    """A logdir of one good run (a tensorboardX fixture) beside hostile ones; returns how many are hostile."""
+    import h5py
+
+    from tests.logdir_fixtures import LOGDIRS, write_keras_weights
+
+    shutil.copytree(LOGDIRS / "tensorboardx", root / "good")
+    secret = root.parent / "secret.tsv"
+    secret.write_text("9\t9\n9\t9\n")
+    tsv = "1\t2\n3\t4\n"
+    runs: dict[str, tuple[str, dict[str, str]]] = {
+        "absolute": (f'embeddings {{ tensor_path: "{secret}" }}', {}),
+        "dotdot": ('embeddings { tensor_path: "../../secret.tsv" }', {}),
+        "deep": ("embeddings {" * 100_000, {}),
+        "long-string": ('embeddings { tensor_path: "' + "a" * 10_000_000 + '" }', {}),
+        "token-flood": ("{" * (16 * MiB - 1), {}),
+        "huge-shape": ('embeddings { tensor_path: "t.tsv" tensor_shape: [1000000000, 1000000000] }', {"t.tsv": tsv}),
+        "dev-zero": ('embeddings { tensor_path: "t.tsv" sprite { image_path: "/dev/zero" single_image_dim: [1, 1] } }', {"t.tsv": tsv}),
+        "bookmarks": ('embeddings { tensor_path: "t.tsv" bookmarks_path: "b.json" }', {"t.tsv": tsv, "b.json": "[" * 1_000_000}),
+        "symlink": ('embeddings { tensor_path: "t.tsv" metadata_path: "m.tsv" }', {"t.tsv": tsv}),
+        "fifo": ('embeddings { tensor_path: "t.tsv" metadata_path: "m.tsv" }', {"t.tsv": tsv}),
+        "hdf5-link": ('embeddings { tensor_name: "tokens" }', {}),
+    }
+    for name, (config, files) in runs.items():
+        run = root / name
+        run.mkdir()
+        (run / "projector_config.pbtxt").write_text(config)
+        for file, text in files.items():
+            (run / file).write_text(text)
+    (root / "symlink" / "m.tsv").symlink_to(secret)
+    os.mkfifo(root / "fifo" / "m.tsv")
+    write_keras_weights(root / "hdf5-link" / "model.weights.h5", np.ones((4, 3), np.float32))
+    with h5py.File(root / "hdf5-link" / "model.weights.h5", "a") as handle:
+        handle["sneaky"] = h5py.ExternalLink(str(secret), "/x")
+    return len(runs)
+
+
+def logdir_scan(bench: Bench, base_rss: float) -> None:
+    """A second server reading the hostile logdir: its first scan's time, problems and peak RSS."""
+    root = Path(tempfile.mkdtemp(prefix="projector-bench-logdir-")) / "logs"
+    root.mkdir()
+    hostile = hostile_logdir(root)
+
+    def scan() -> tuple[int, str]:
+        server = Server("--no-warm-up", "--logdir", str(root))
+        try:
+            while True:
+                status, _, body = send_raw(server.url, "GET", "/api/logdir", {}, [])
+                state = json.loads(body)
+                if state.get("scans", 0) >= 1:
+                    break
+                time.sleep(0.2)
+            datasets = json.loads(send_raw(server.url, "GET", "/api/datasets", {}, [])[2])
+            good = sum(d["name"].startswith("good/") for d in datasets)
+            peaks.append(Memory(server.pid).peak() / MiB)
+            longest = max(map(len, state["problems"]), default=0)
+            return status, f"{len(state['problems'])} problems (longest {longest} chars), {good} good datasets"
+        finally:
+            server.close()
+            shutil.rmtree(root.parent, ignore_errors=True)
+
+    peaks: list[float] = []
+    bench.measure(f"logdir: {hostile} hostile runs beside a good one, first scan", scan, 200)
+    # this server's whole life is the scan: its peak against the first server's RSS at start (no logdir)
+    bench.rows[-1].update(rss_before_mib=base_rss, peak_growth_mib=peaks[0] - base_rss)
+    print(f"  logdir server: peak RSS {peaks[0]:.0f} MiB, {peaks[0] - base_rss:.1f} MiB above a fresh server without a logdir")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args()
     server = Server("--no-warm-up", "--upload-deadline", "10", "--body-timeout", "30")
     try:
         bench = Bench(server)
+        base_rss = bench.memory.rss() / MiB
         honest = bench.post("/api/datasets", "application/x-npy", npy(np.random.default_rng(0).normal(size=(500, 16)).astype(np.float32)))
         assert honest[0] == 201, honest
         dataset = json.loads(honest[2])["id"]
@@ -252,6 +325,7 @@ def main() -> None:
             bench.measure(name, lambda q=query: send_raw(bench.url, "GET", f"/api/datasets/{dataset}/search?q={q}", {}, []), expect)
 
         floods(bench, dataset)
+        logdir_scan(bench, base_rss)
 
         status, _, body = send_raw(bench.url, "GET", "/api/datasets", {}, [])
         stored = body.count(b'"id"')
