@@ -68,6 +68,14 @@ def warm_up(nndescent: bool = False) -> dict[str, float]:
         TSNE(perplexity=10.0, exaggeration_iter=10, n_iter=20, random_state=0).fit(X)
         warm_kernels()  # the tree and grid paths of larger inputs
         clock = step("tsne", clock)
+    from reducers.knn_blocks import build_graph
+    from reducers.quantized import QuantizedIndex
+
+    blobs = _blobs(3000, 8)
+    build_graph(blobs, 10, max_block_rows=600, n_jobs=1)  # many blocks: plan, probes, heaps
+    build_graph(blobs[:500], 10, n_jobs=2)  # one block shared by threads: their heaps merged
+    QuantizedIndex.build(blobs, "cosine").search(blobs[:1], 5)  # the server's lookup scan
+    clock = step("knn_blocks", clock)
     if nndescent:
         from pynndescent import NNDescent
 
