@@ -10,6 +10,7 @@ const MAX_LABELS = 250;
 /** Label occupancy cells (CSS px): a label overlapping one already drawn is skipped. */
 const CELL_W = 16;
 const CELL_H = 14;
+const LABEL_HALF_H = 7;
 
 /**
  * What the overlay draws from: the scene's state at the time of drawing.
@@ -35,6 +36,9 @@ export class Overlay {
     /** Label text per point index for the current label column. @type {Map<number, string>} */
     this.cache = new Map();
     this._requested = new Set();
+    /** Whether a spread sample of the points is labelled when nothing is highlighted (off while
+     * cluster names are drawn: the two sets of names would cover each other). */
+    this.sampled = true;
     /** Points spread over the screen, per pick index (walking it is O(points on screen)). @type {{index: object, ids: number[]} | null} */
     this._sample = null;
   }
@@ -99,16 +103,21 @@ export class Overlay {
       if (!p.visible) continue;
       const strong = strongOf(i);
       ctx.font = strong ? 'bold 13px system-ui, sans-serif' : '12px system-ui, sans-serif';
-      const x = p.x + v.pointSize / 2 + 4;
       const w = ctx.measureText(text).width;
-      const c0 = Math.floor(x / CELL_W), c1 = Math.floor((x + w) / CELL_W), r = Math.floor(p.y / CELL_H);
+      // Right of the point, or left of it when that would run past the canvas' edge.
+      let x = p.x + v.pointSize / 2 + 4;
+      const y = Math.min(Math.max(p.y, LABEL_HALF_H), v.height - LABEL_HALF_H);
+      if (x + w > v.width - 2) x = Math.max(2, p.x - v.pointSize / 2 - 4 - w);
+      // Every occupancy cell the text's box touches (it is about 14 px tall, centred on y).
+      const c0 = Math.floor(x / CELL_W), c1 = Math.floor((x + w) / CELL_W);
+      const r0 = Math.floor((y - LABEL_HALF_H) / CELL_H), r1 = Math.floor((y + LABEL_HALF_H) / CELL_H);
       let free = true;
-      for (let c = c0; c <= c1 && free; c++) free = !taken.has(r * 4096 + c);
+      for (let r = r0; r <= r1 && free; r++) for (let c = c0; c <= c1 && free; c++) free = !taken.has(r * 4096 + c);
       if (!free && !strong) continue;
-      for (let c = c0; c <= c1; c++) taken.add(r * 4096 + c);
+      for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) taken.add(r * 4096 + c);
       ctx.fillStyle = v.dark ? (strong ? '#f4f6fb' : '#d3d8e2') : (strong ? '#111' : '#333');
-      ctx.strokeText(text, x, p.y);
-      ctx.fillText(text, x, p.y);
+      ctx.strokeText(text, x, y);
+      ctx.fillText(text, x, y);
     }
   }
 
@@ -121,7 +130,7 @@ export class Overlay {
     if (v.hover >= 0) out.push(v.hover);
     for (let k = 0; k < v.matches.length && out.length < MAX_LABELS; k++) out.push(v.matches[k]);
     const highlighted = v.selected >= 0 || v.neighbors.length > 0 || v.matches.length > 0;
-    if (!highlighted && v.index) {
+    if (!highlighted && v.index && this.sampled) {
       if (this._sample?.index !== v.index) this._sample = { index: v.index, ids: spreadSample(v.index, 90, 150, v.flags, FLAG_HIDDEN) };
       out.push(...this._sample.ids);
     }

@@ -63,6 +63,8 @@ export function install(app) {
     /** Errors shown so far, and those still on screen. */
     get errors() { return panels.status.shown.slice(); },
     get visibleErrors() { return panels.status.visible(); },
+    /** Whether the pick index is built in its Worker (large layouts). */
+    get pickInWorker() { return !!scene.picker._worker; },
     get pickReady() { return !!scene.picker.index && scene.picker.index.version === scene.cameraVersion; },
     /** Page coordinates (CSS px) of point i. @param {number} i */
     screenOf(i) {
@@ -89,6 +91,9 @@ export function install(app) {
       scene.moving = false;
       return performance.now() - t0;
     },
+    /** The coordinates drawn and the camera's model-view-projection (benchmarks query with them). */
+    coords() { return scene.coords; },
+    mvp() { return scene.mvp(); },
     /** Rebuild the pick index for the current camera now. */
     rebuildPickIndex() { scene._rebuildPickIndex(); },
     bus,

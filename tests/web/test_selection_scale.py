@@ -1,6 +1,8 @@
-"""A lasso over a million points: the selection is computed in a Worker on release (the page
-stays responsive), it is right, and its time is logged (issue 14 asks for under 200 ms on the
-project's machine; no timing assert)."""
+"""Selection at scale, on the code paths a million points take: above the picking Worker's
+threshold (picking.WORKER_THRESHOLD, 150,000) the pick index is built off the main thread and a
+lasso reads it; with no current index the selection Worker projects the points. Both must be
+right. The size is the smallest that takes those paths, so the suite stays quick; the timing at
+1,000,000 points (issue 14: under 200 ms) is measured by `python -m benchmarks.bench_selection`."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from tests.web.test_selection import _selection, _stage
 
 pytestmark = pytest.mark.browser
 
-N = 1_000_000
+# Above picking.js's WORKER_THRESHOLD (150,000): the pick index is built in its Worker, as at 1M.
+N = 200_000
 
 # For a sample of rows: inside the lasso by their drawn position (and not within 1 px of its
 # outline), and whether the selection has them.
@@ -41,14 +44,14 @@ CHECK_JS = """([poly, sample]) => {
 
 
 @pytest.fixture(scope="module")
-def million(server):
+def many(server):
     rng = np.random.default_rng(11)
     X = rng.normal(size=(N, 4)).astype(np.float32)
     X[:, 0] *= 3.0
-    return server.upload(X, name="million")
+    return server.upload(X, name="selection-scale")
 
 
-def _circle(cx, cy, rx, ry, k=48):
+def _circle(cx, cy, rx, ry, k=24):
     return [(cx + rx * math.cos(2 * math.pi * t / k), cy + ry * math.sin(2 * math.pi * t / k)) for t in range(k)]
 
 
@@ -58,9 +61,10 @@ def _thread_ms(cdp):
     return metrics["ThreadTime"] * 1000
 
 
-def test_lasso_over_a_million_points(probe, million):
-    probe.open(f"?dataset={million['id']}")
+def test_lasso_over_many_points(probe, many):
+    probe.open(f"?dataset={many['id']}")
     assert probe.hook("n") == N
+    assert probe.hook("pickInWorker"), "the pick index should be built in its Worker at this size"
     page = probe.page
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
@@ -85,11 +89,12 @@ def test_lasso_over_a_million_points(probe, million):
             f"{timing['found']:,} selected; main-thread CPU {cpu:.1f} ms)"
         )
         found = set(_selection(probe, "rows"))
-        assert timing["points"] == N and len(found) == timing["found"] > 10_000
-        sample = list(range(0, N, 97))
+        assert timing["path"] == "index"  # read from the current pick index, no projecting on the main thread
+        assert timing["points"] == N and len(found) == timing["found"] > 2_000
+        sample = list(range(0, N, 41))
         check = page.evaluate(CHECK_JS, [[list(p) for p in outline], sample])
-        assert check["checked"] > 5_000 and check["inside"] > 500 and check["wrong"] == 0, check
-    probe.screenshot("selection-lasso-1m")
+        assert check["checked"] > 2_000 and check["inside"] > 200 and check["wrong"] == 0, check
+    probe.screenshot("selection-lasso-many")
     probe.assert_clean_console()
 
 
@@ -119,7 +124,7 @@ WORKER_JS = """async ([n, width, height]) => {
 }"""
 
 
-def test_worker_path_over_a_million_points(probe):
+def test_worker_path_over_many_points(probe):
     """When no pick index is current (the camera just moved), the Worker projects the points."""
     probe.open("?dataset=none", ready=False)
     res = probe.page.evaluate(WORKER_JS, [N, 800, 600])
@@ -127,4 +132,4 @@ def test_worker_path_over_a_million_points(probe):
         note = "; includes copying the coordinates to the Worker" if k == 0 else ""
         print(f"worker lasso {k + 1} over {N:,} points: {t['totalMs']:.1f} ms round trip (worker {t['workerMs']:.1f} ms{note})")
         assert t["path"] == "worker"
-    assert res["same"] and res["found"] > 10_000
+    assert res["same"] and res["found"] > 2_000

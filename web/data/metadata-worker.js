@@ -6,6 +6,8 @@
 import { getMetadata } from '../api.js';
 import { categoricalPalette, numericRamp, OTHER_RGB, MAX_DISTINCT } from '../colors.js';
 
+const NOISE_RGB = [168, 168, 176];
+
 /**
  * @typedef {{name: string, kind: 'categorical', codes: Uint32Array, dict: string[], counts: Uint32Array, order: Uint32Array, rank: Uint32Array}} CatColumn
  * @typedef {{name: string, kind: 'numeric', values: Float64Array, min: number, max: number, missing: number}} NumColumn
@@ -156,6 +158,9 @@ function colorBy(name, distinct = MAX_DISTINCT) {
   // When only one category would be left over, colour it too rather than call it "other".
   const coloured = col.dict.length === k + 1 ? k + 1 : k;
   const palette = categoricalPalette(coloured);
+  // A clusters column's noise (-1, often the largest group) is grey, not the most vivid colour.
+  const noise = name.startsWith('cluster_') ? col.dict.indexOf('-1') : -1;
+  if (noise >= 0 && col.rank[noise] < coloured) palette.set(NOISE_RGB, col.rank[noise] * 3);
   for (let i = 0; i < n; i++) {
     const r = col.rank[col.codes[i]];
     const o = i * 4;

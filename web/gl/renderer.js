@@ -29,6 +29,7 @@ uniform float u_size;
 uniform float u_perspectiveRef;   // > 0 in 3D: sizes shrink with distance
 uniform bool u_highlight;         // something is highlighted: fade the rest
 uniform vec3 u_background;
+uniform float u_fade;             // how far a faded point's colour goes towards the background
 uniform float u_minLit;           // smallest size of a selected or matching point (neighbours: 70%)
 uniform int u_spriteCols;         // > 0 when drawing thumbnails
 uniform vec2 u_tileSize;          // one thumbnail in texture coordinates
@@ -60,7 +61,7 @@ void main() {
     p.z -= 0.005 * p.w;
     if (u_spriteCols == 0) size = max(size * 1.4, 0.3 * u_minLit);
   } else if (u_highlight) {
-    color.rgb = mix(color.rgb, u_background, 0.82);
+    color.rgb = mix(color.rgb, u_background, u_fade);
     p.z += 0.01 * p.w;
   }
   v_ring = (selected || hovered) ? 1.0 : match ? 2.0 : 0.0;
@@ -140,7 +141,7 @@ export class Renderer {
     this.gl = gl;
     this.program = link(gl, POINT_VS, POINT_FS);
     this.uniforms = Object.fromEntries(
-      ['u_mvp', 'u_size', 'u_perspectiveRef', 'u_highlight', 'u_background', 'u_minLit', 'u_ring', 'u_matchRing', 'u_spriteCols', 'u_tileSize', 'u_sprite'].map((name) => [
+      ['u_mvp', 'u_size', 'u_perspectiveRef', 'u_highlight', 'u_background', 'u_fade', 'u_minLit', 'u_ring', 'u_matchRing', 'u_spriteCols', 'u_tileSize', 'u_sprite'].map((name) => [
         name,
         gl.getUniformLocation(this.program, name),
       ]),
@@ -177,6 +178,9 @@ export class Renderer {
   /** Background and ring colours of the light or the night theme. @param {boolean} dark */
   setTheme(dark) {
     this.background = dark ? [0.09, 0.1, 0.125] : [0.985, 0.985, 0.99];
+    // Faded colours keep less of themselves on white than on the night background, where 18% of
+    // a colour is nearly black: the rest of the map stays readable around a selection.
+    this.fade = dark ? 0.62 : 0.82;
     this.ring = dark ? [0.95, 0.95, 0.98] : [0.08, 0.08, 0.1];
     this.matchRing = dark ? [1.0, 0.72, 0.2] : [0.9, 0.38, 0.0];
   }
@@ -316,6 +320,7 @@ export class Renderer {
     gl.uniform1f(u.u_perspectiveRef, view.perspectiveRef);
     gl.uniform1i(u.u_highlight, view.highlight ? 1 : 0);
     gl.uniform3f(u.u_background, r, g, b);
+    gl.uniform1f(u.u_fade, this.fade);
     gl.uniform1f(u.u_minLit, Math.min(this.maxPointSize, MIN_LIT_PX * dpr));
     gl.uniform3fv(u.u_ring, this.ring);
     gl.uniform3fv(u.u_matchRing, this.matchRing);

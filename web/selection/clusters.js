@@ -49,7 +49,14 @@ export function install(app, els) {
   /** @param {CanvasRenderingContext2D} ctx @param {number} width @param {number} height */
   function paint(ctx, width, height) {
     placed = [];
-    if (!result || !showNames || !scene.coords || state.projection?.id !== result.pid || state.shownDataset !== state.dataset?.id) return;
+    const shown = !!result && showNames && !!scene.coords && state.projection?.id === result.pid && state.shownDataset === state.dataset?.id;
+    // The points' own sampled labels give way to the cluster names (hovered, selected and
+    // matched points keep theirs).
+    if (scene.overlay.sampled === shown) {
+      scene.overlay.sampled = !shown;
+      scene.requestFrame();
+    }
+    if (!result || !shown) return;
     const mvp = scene.mvp();
     const found = result.clusters.filter((c) => c.id >= 0).sort((a, b) => b.size - a.size);
     const largest = found[0]?.size ?? 1;

@@ -9,15 +9,16 @@ export class Layer {
   constructor(canvas) {
     this.canvas = canvas;
     this.ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
-    /** @type {Painter[]} */
+    /** @type {{paint: Painter, z: number}[]} */
     this.painters = [];
     this._queued = false;
     new ResizeObserver(() => this.redraw()).observe(canvas);
   }
 
-  /** @param {Painter} painter */
-  add(painter) {
-    this.painters.push(painter);
+  /** @param {Painter} paint @param {number} [z] painters of higher z draw later, on top */
+  add(paint, z = 0) {
+    this.painters.push({ paint, z });
+    this.painters.sort((a, b) => a.z - b.z);
   }
 
   /** Draw again at the next animation frame. */
@@ -41,7 +42,7 @@ export class Layer {
     const ctx = this.ctx;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, width, height);
-    for (const paint of this.painters) {
+    for (const { paint } of this.painters) {
       ctx.save();
       paint(ctx, width, height);
       ctx.restore();

@@ -1,7 +1,9 @@
 // Region selection math (lasso and box), pure so it runs in the selection Worker and headless.
-// The outline is first rasterized at pixel resolution: each pixel is outside, inside, or on
-// the outline (an edge passes through it). A point then costs one lookup; only points in
-// outline pixels get the exact even-odd test, against the few edges crossing their pixel row.
+// Projecting the points (the Worker): the outline is rasterized at pixel resolution, each pixel
+// outside, inside, or on the outline (an edge passes through it), so a point costs one lookup.
+// Reading a pick index (points already grouped by screen cell): the cells are classified the
+// same way instead of the pixels. Either way only points on the outline get the exact even-odd
+// test, against the few edges crossing their pixel row.
 
 /**
  * @typedef {object} RegionQuery
@@ -20,15 +22,14 @@ export function boxPolygon(x0, y0, x1, y1) {
 }
 
 /**
- * The outline clipped to the canvas (what lies outside it is not on screen), rasterized.
+ * The outline clipped to the canvas (what lies outside it is not on screen), its edges grouped
+ * by the pixel rows they span (for the exact test).
  * @param {Float32Array | number[]} polygon @param {number} width @param {number} height
  */
-export function rasterize(polygon, width, height) {
+export function outline(polygon, width, height) {
   const poly = Float32Array.from(polygon, (v, i) => Math.min(i % 2 ? height : width, Math.max(0, v)));
   const m = Math.floor(poly.length / 2);
   const W = Math.max(1, Math.ceil(width)), H = Math.max(1, Math.ceil(height));
-  const mask = new Uint8Array(W * H);
-  // Edges grouped by the pixel rows they span.
   const start = new Uint32Array(H + 1);
   /** @param {number} k @returns {[number, number]} */
   const span = (k) => {
@@ -46,6 +47,16 @@ export function rasterize(polygon, width, height) {
     const [a, b] = span(k);
     for (let r = a; r <= b; r++) edges[fill[r]++] = k;
   }
+  return { poly, m, W, H, start, edges };
+}
+
+/**
+ * The outline rasterized at pixel resolution: each pixel OUT, IN, or EDGE (an edge passes through it).
+ * @param {Float32Array | number[]} polygon @param {number} width @param {number} height
+ */
+export function rasterize(polygon, width, height) {
+  const { poly, m, W, H, start, edges } = outline(polygon, width, height);
+  const mask = new Uint8Array(W * H);
   const ras = { poly, m, W, H, mask, start, edges };
   if (m < 3) return ras;
   // Inside pixels: between pairs of crossings at each row's centre line.
@@ -83,7 +94,7 @@ export function rasterize(polygon, width, height) {
   return ras;
 }
 
-/** The exact even-odd test, against the edges crossing y's pixel row. @param {ReturnType<typeof rasterize>} ras @param {number} x @param {number} y */
+/** The exact even-odd test, against the edges crossing y's pixel row. @param {ReturnType<typeof outline>} ras @param {number} x @param {number} y */
 function onOutline(ras, x, y) {
   const py = Math.floor(y);
   const { poly, start, edges, m } = ras;
@@ -132,40 +143,27 @@ export function selectInPolygon(coords, dims, q) {
 /**
  * The same selection from a pick index (picking.js: every point on screen already projected
  * for this camera and grouped by screen cell), without projecting anything: the points of a
- * cell wholly outside are skipped, those of a cell wholly inside taken, and only cells the
- * outline crosses are looked at point by point.
+ * cell wholly outside are skipped, those of a cell wholly inside taken, and only the points of
+ * cells the outline crosses get the exact test. No pixel mask: at 1M points on a 1280 × 800
+ * canvas the work is the cells (~16,000), the outline and the points near it.
  * @param {import('../picking.js').ScreenIndex} index @param {number} n points in the layout
  * @param {RegionQuery} q its width and height must be the index's
  * @returns {Uint32Array}
  */
 export function selectFromIndex(index, n, q) {
-  const ras = rasterize(q.polygon, index.width, index.height);
+  const ras = outline(q.polygon, index.width, index.height);
   if (ras.m < 3 || !n) return new Uint32Array(0);
   const { cell, cols, rows, cellStart, ids, sx, sy } = index;
-  const { mask, W, H } = ras;
-  // Which pixel classes each cell holds (bit 1 << class).
-  const kinds = new Uint8Array(cols * rows);
-  const colOf = new Uint32Array(W);
-  for (let px = 0; px < W; px++) colOf[px] = Math.min(cols - 1, Math.floor(px / cell));
-  for (let py = 0; py < H; py++) {
-    const base = Math.min(rows - 1, Math.floor(py / cell)) * cols, line = py * W;
-    for (let px = 0; px < W; px++) kinds[base + colOf[px]] |= 1 << mask[line + px];
-  }
+  const kinds = classifyCells(ras, cell, cols, rows);
   const flags = q.flags && q.flags.length === n ? q.flags : null;
   const hidden = q.hiddenBit ?? 0;
   const mark = new Uint8Array(n);
   let count = 0;
   for (let c = 0; c < cols * rows; c++) {
     const kind = kinds[c];
-    if (!(kind & ((1 << IN) | (1 << EDGE)))) continue;
-    const whole = kind === 1 << IN;
+    if (kind === OUT) continue;
     for (let k = cellStart[c]; k < cellStart[c + 1]; k++) {
-      if (!whole) {
-        const x = sx[k], y = sy[k];
-        if (!(x >= 0 && x < W && y >= 0 && y < H)) continue;
-        const v = mask[Math.floor(y) * W + Math.floor(x)];
-        if (v === OUT || (v === EDGE && !onOutline(ras, x, y))) continue;
-      }
+      if (kind === EDGE && !onOutline(ras, sx[k], sy[k])) continue;
       const id = ids[k];
       if (flags && flags[id] & hidden) continue;
       mark[id] = 1;
@@ -176,6 +174,53 @@ export function selectFromIndex(index, n, q) {
   const out = new Uint32Array(count);
   for (let i = 0, k = 0; k < count; i++) if (mark[i]) out[k++] = i;
   return out;
+}
+
+/**
+ * Each cell of a screen grid (`cell` px squares, row-major): EDGE when an edge of the outline
+ * passes through it, else IN or OUT as its centre (no edge inside: every point of it alike).
+ * Work in proportion to the cells and the outline's length, not to the pixels.
+ * @param {ReturnType<typeof outline>} ras @param {number} cell @param {number} cols @param {number} rows
+ */
+export function classifyCells(ras, cell, cols, rows) {
+  const { poly, m } = ras;
+  const kinds = new Uint8Array(cols * rows);
+  /** @type {number[]} */
+  const xs = [];
+  for (let r = 0; r < rows; r++) {
+    const y = (r + 0.5) * cell;
+    xs.length = 0;
+    for (let k = 0; k < m; k++) {
+      const l = (k + 1) % m;
+      const ya = poly[2 * k + 1], yb = poly[2 * l + 1];
+      if ((ya > y) !== (yb > y)) xs.push(poly[2 * k] + ((y - ya) * (poly[2 * l] - poly[2 * k])) / (yb - ya));
+    }
+    xs.sort((a, b) => a - b);
+    for (let j = 0; j + 1 < xs.length; j += 2) {
+      // Cells whose centre x lies in [xs[j], xs[j + 1]).
+      const c0 = Math.max(0, Math.ceil(xs[j] / cell - 0.5)), c1 = Math.min(cols, Math.ceil(xs[j + 1] / cell - 0.5));
+      if (c1 > c0) kinds.fill(IN, r * cols + c0, r * cols + c1);
+    }
+  }
+  // Cells an edge passes through, widened by a hair so rounding never leaves one out.
+  const eps = 1e-3;
+  for (let k = 0; k < m; k++) {
+    const l = (k + 1) % m;
+    const xa = poly[2 * k], ya = poly[2 * k + 1], xb = poly[2 * l], yb = poly[2 * l + 1];
+    const lo = Math.min(ya, yb), hi = Math.max(ya, yb);
+    const r0 = Math.max(0, Math.floor((lo - eps) / cell)), r1 = Math.min(rows - 1, Math.floor((hi + eps) / cell));
+    for (let r = r0; r <= r1; r++) {
+      let x0 = Math.min(xa, xb), x1 = Math.max(xa, xb);
+      if (ya !== yb) {
+        const u = xa + ((Math.max(lo, r * cell) - ya) * (xb - xa)) / (yb - ya), v = xa + ((Math.min(hi, (r + 1) * cell) - ya) * (xb - xa)) / (yb - ya);
+        x0 = Math.min(u, v);
+        x1 = Math.max(u, v);
+      }
+      const c0 = Math.max(0, Math.floor((x0 - eps) / cell)), c1 = Math.min(cols - 1, Math.floor((x1 + eps) / cell));
+      if (c1 >= c0) kinds.fill(EDGE, r * cols + c0, r * cols + c1 + 1);
+    }
+  }
+  return kinds;
 }
 
 /**

@@ -33,7 +33,7 @@ export class SelectionTool {
     this.kind = null;
     /** The outline being drawn. @type {{points: number[], combine: Combine, x0: number, y0: number, x: number, y: number, moved: boolean} | null} */
     this.drag = null;
-    layer.add((ctx) => this._paint(ctx));
+    layer.add((ctx) => this._paint(ctx), 1); // the outline being drawn stays above cluster names
     stage.addEventListener('pointerdown', (e) => this._down(e), { capture: true });
     stage.addEventListener('pointermove', (e) => this._move(e), { capture: true });
     stage.addEventListener('pointerup', (e) => this._up(e), { capture: true });
@@ -113,11 +113,17 @@ export class SelectionTool {
       ctx.closePath();
     }
     const tint = d.combine === 'remove' ? '220,60,60' : dark ? '140,180,255' : '36,88,198';
-    ctx.fillStyle = `rgba(${tint},0.10)`;
+    ctx.fillStyle = `rgba(${tint},0.14)`;
     ctx.fill();
-    ctx.setLineDash([5, 4]);
-    ctx.lineWidth = 1.5;
-    ctx.strokeStyle = `rgba(${tint},0.95)`;
+    // A halo in the background's colour under the dashes: over thousands of coloured points a
+    // bare 1.5 px dashed line disappears.
+    ctx.lineJoin = 'round';
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = dark ? 'rgba(12,16,24,0.85)' : 'rgba(255,255,255,0.9)';
+    ctx.stroke();
+    ctx.setLineDash([6, 4]);
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = `rgba(${tint},1)`;
     ctx.stroke();
   }
 }
