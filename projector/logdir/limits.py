@@ -8,8 +8,9 @@ GiB = 1 << 30
 # A tensor as float32: checked against the declared shape before anything is allocated.
 MAX_TENSOR_BYTES = 16 * GiB
 MAX_TENSOR_VALUES = MAX_TENSOR_BYTES // 4
-# One line of a tensor TSV (a 100,000-dimensional row of full-precision floats is ~1.6 MB).
-MAX_TSV_LINE_BYTES = 64 * MiB
+# One line of a tensor TSV (a 100,000-dimensional row of full-precision floats is ~1.6 MB). Parsing
+# a line costs ~10x its size when its values are short ("1\t": two 64 MB lines took 1.2 GB).
+MAX_TSV_LINE_BYTES = 16 * MiB
 
 MAX_CONFIG_BYTES = 16 * MiB  # projector_config.pbtxt and `checkpoint` state files
 MAX_PBTXT_DEPTH = 64  # nested { } blocks; ProjectorConfig needs 3

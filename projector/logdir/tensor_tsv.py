@@ -48,6 +48,8 @@ def _line_blocks(source: TsvSource, where: str) -> Iterator[tuple[int, bytes]]:
         if cut < 0:
             pending = data
         else:
+            if pending and data.find(b"\n", 0, MAX_TSV_LINE_BYTES + 1) < 0:  # the line carried over ends too late
+                raise LogdirError(f"{where}: line {line} is longer than {MAX_TSV_LINE_BYTES:,} bytes")
             pending = data[cut + 1 :]
             yield line, data[:cut]
             line += data.count(b"\n", 0, cut) + 1

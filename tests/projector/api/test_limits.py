@@ -141,6 +141,13 @@ def test_a_safetensors_header_bomb_is_refused_before_it_is_parsed(api: TestClien
     nothing_stored(api, tmp_path / "data")
 
 
+def test_a_tensor_tsv_line_is_at_most_16_mib(api: TestClient, tmp_path: Path) -> None:
+    line = b"1\t" * (9 * MiB) + b"1\n"  # parsing short values costs ~10x the line: two 64 MB lines took 1.2 GB
+    refused = api.post("/api/datasets", content=line * 2, headers={"Content-Type": "text/tab-separated-values"})
+    assert "longer than 16,777,216 bytes" in assert_error(refused, 400, "invalid_tensor")["detail"]
+    nothing_stored(api, tmp_path / "data")
+
+
 @pytest.mark.parametrize("shape", [(2**62, 4), (4, 2**62), (2**32, 2**32)])
 def test_npy_shapes_whose_size_overflows_int64_are_400(api: TestClient, shape: tuple[int, int]) -> None:
     body = npy_header(shape) + bytes(64)  # 2**62 × 4 × 4 bytes wraps to 0 in int64 arithmetic
