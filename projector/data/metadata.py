@@ -73,7 +73,11 @@ def _logical_lines(f: BinaryIO) -> Iterator[str]:
             text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError:
             raise invalid_metadata(f"metadata is not UTF-8 text (invalid byte at line {number})") from None
-        yield from text.split("\r")
+        start = 0  # a lone "\r" ends a line too; split lazily (16 MiB of "\r" would be a list of 16 million)
+        while (end := text.find("\r", start)) >= 0:
+            yield text[start:end]
+            start = end + 1
+        yield text[start:]
 
 
 def _cells(line: str, number: int, columns: int) -> list[str]:
