@@ -59,8 +59,10 @@ export function paramField(name, spec, n) {
   } else if (spec.type === 'float_or_auto') {
     input = h('input', { id, 'data-name': name, type: 'text', value: String(value ?? 'auto'), inputmode: 'decimal' });
   } else {
+    // A default of 0 that means "the method chooses" (UMAP's n_epochs) reads as "auto", not as 0.
+    const auto = value === 0 && /^0 (lets|means)/.test(spec.doc ?? '');
     input = h('input', {
-      id, 'data-name': name, type: 'number', value: value ?? '',
+      id, 'data-name': name, type: 'number', value: auto ? '' : value ?? '', placeholder: auto ? 'auto' : '',
       min: spec.minimum, max: maxFor(name, spec, n), step: spec.type === 'int' ? 1 : 'any',
     });
   }
