@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from projector.api.access import AccessGuard
 from projector.api.routes import ENDPOINTS
@@ -95,6 +96,16 @@ def test_a_repeated_host_or_origin_header_is_refused(tmp_path: Path) -> None:
     own, other = (b"origin", b"http://127.0.0.1:6006"), (b"origin", b"http://evil.example")
     assert guarded(settings, "POST", [local, own]) == 0
     assert guarded(settings, "POST", [local, own, other]) == 403 and guarded(settings, "POST", [local, own, own]) == 403
+
+
+def test_websockets_are_refused(make_client: Callable[..., TestClient]) -> None:
+    for api in (make_client(), make_client(token=TOKEN)):
+        with (
+            pytest.raises(WebSocketDisconnect) as closed,
+            api.websocket_connect("/api/datasets", headers={"Authorization": f"Bearer {TOKEN}"}),
+        ):
+            pass
+        assert closed.value.code == 1008
 
 
 def test_with_a_token_any_host_name_may_sign_in(make_client: Callable[..., TestClient]) -> None:
