@@ -5,7 +5,7 @@ Usage:
     python -m benchmarks.bench_tsne --sizes digits,text5k --methods ours,sklearn
     python -m benchmarks.bench_tsne --sizes mix70k,mix250k         # Gaussian mixtures
     python -m benchmarks.bench_tsne --sizes mix1m --methods ours,opentsne --opentsne-rows 500000 \
-        --timeout 2700 --out tsne-1m.md                            # 1,000,000 x 128 (long)
+        --timeout 2700 --out bench_tsne-1m.md                            # 1,000,000 x 128 (long)
     python -m benchmarks.bench_tsne --extra                        # also 3-D vs 2-D and compile cost
 
 Datasets: `digits` (scikit-learn's 1,797 x 64); `textN` (the first N rows of the 384-d
@@ -26,7 +26,9 @@ ratios within one invocation. Quality: KL divergence as each library reports it,
 preservation (k=10, 5,000 sampled rows, `reducers.quality`) and 10-NN label accuracy of the
 same rows. `--opentsne-rows` runs openTSNE (and scikit-learn) on the first rows only when a
 dataset is larger (the 1M run: openTSNE on 500,000 if it cannot finish in `--timeout`).
-Writes the markdown to benchmarks/results/<--out>.
+Writes the markdown to benchmarks/results/<--out> (bench_tsne*.md). On a machine shared with
+other work, wall times swing with the load: `cpu_s` (CPU seconds of the fit) and the load
+average are recorded beside them.
 """
 
 from __future__ import annotations
@@ -157,10 +159,12 @@ def worker_fit(method: str, dataset: str, rows: int, n_components: int, threads:
             from reducers.knn import knn_graph
 
             knn_graph(warm, 10, method="nndescent", n_jobs=threads)  # pynndescent compiles per process
+    cpu = time.process_time()
     with timed() as t:
         Y, kl = _fit(method, X, n_components, threads, n_iter)
+    cpu = time.process_time() - cpu
     np.save(out, np.asarray(Y, dtype=np.float32))
-    emit({"seconds": t["seconds"], "rss_mb": peak_rss_mb(), "kl": kl})
+    emit({"seconds": t["seconds"], "cpu_s": cpu, "rss_mb": peak_rss_mb(), "kl": kl, "load": os.getloadavg()[0]})
 
 
 def worker_compile(threads: int) -> None:
@@ -236,7 +240,7 @@ def main() -> None:
     ap.add_argument("--opentsne-rows", type=int, default=0, help="run the peers on the first rows only (0: all)")
     ap.add_argument("--timeout", type=float, default=0, help="seconds before a method's run is given up (0: none)")
     ap.add_argument("--extra", action="store_true", help="also ours 3-D vs 2-D on text20k and the compile cost")
-    ap.add_argument("--out", default="tsne.md", help="file name under benchmarks/results/")
+    ap.add_argument("--out", default="bench_tsne.md", help="file name under benchmarks/results/")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -266,13 +270,16 @@ def main() -> None:
             if ours and ours.get("seconds") and r.get("seconds"):
                 same_rows = r["dataset"] == ours["dataset"]
                 r["ours_vs_this"] = ours["seconds"] / r["seconds"] if same_rows else None
+                r["cpu_ratio"] = ours["cpu_s"] / r["cpu_s"] if same_rows and r.get("cpu_s") else None
         rows += block
-    columns = ["dataset", "method", "d", "iters", "seconds", "ours_vs_this", "rss_mb", "kl", "knn_pres", "acc10", "note"]
+    columns = ["dataset", "method", "d", "iters", "seconds", "ours_vs_this", "cpu_s", "cpu_ratio", "load", "rss_mb", "kl"]
+    columns += ["knn_pres", "acc10", "note"]
     text = [
         f"# t-SNE benchmark\n\n{platform.platform()}, {os.cpu_count()} cores, threads={args.threads}, "
         f"perplexity {PERPLEXITY:g}, one run per cell. `iters` = exaggerated + normal iterations, the same for "
         "every method of a dataset. `ours_vs_this` = our seconds / this method's seconds (below 1: ours is "
-        "faster). `knn_pres`: 10-NN preservation of 5,000 sampled rows; `acc10`: 10-NN label accuracy "
+        "faster). `cpu_s`: CPU seconds of the fit, every thread (a spinning OpenMP wait counts too), and "
+        "`cpu_ratio` ours / this; `load`: 1-minute load average when the fit ended. `knn_pres`: 10-NN preservation of 5,000 sampled rows; `acc10`: 10-NN label accuracy "
         "(digit, topic or cluster).\n",
         markdown_table(rows, columns),
     ]

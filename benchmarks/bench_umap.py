@@ -1,17 +1,24 @@
-"""UMAP: our adapter on a shared kNN graph vs umap-learn alone, plus cold-start cost.
+"""UMAP: ours (in-process on a shared kNN graph, and through the service) vs umap-learn alone, plus cold start.
 
 Usage:
     python -m benchmarks.bench_umap                          # 70,000 x 50, 10 clusters
     python -m benchmarks.bench_umap --n 20000 --runs 3 --threads 2
+    python -m benchmarks.bench_umap --skip-cold --out bench_umap-70k.md
     NUMBA_CACHE_DIR=/tmp/empty python -m benchmarks.bench_umap   # cold numbers with no disk cache
 
 Cold start runs a child process that imports and fits 2,000 points once (with our
 adapter on a precomputed graph), first with an empty NUMBA_CACHE_DIR, then again with the
 cache that run left. Then, after a warm-up fit, each method runs `--runs` times on the
-full data with the same seed; umap-learn builds its own graph with NN-descent, our
-adapter gets the graph from `reducers.knn.knn_graph`, timed on its own line. Quality is
-kNN preservation and trustworthiness (k=10, 5,000 sampled points) on the input space.
-Prints a markdown table.
+full data:
+- ours in-process: the graph from `reducers.knn.knn_graph`, timed on its own line, then our
+  adapter on it (seed 0: reproducible, and parallel through `reducers.umap_layout`);
+- ours through the service: a `projector serve` process (default settings, its start-up
+  warm-up and one 5,000-row UMAP done first), the array uploaded, then a default UMAP
+  request timed from POST to `done`: graph, layout and the job's overheads included;
+- umap-learn alone with its defaults: unseeded (so its layout runs on every core), its own
+  NN-descent graph.
+Quality is kNN preservation and trustworthiness (k=10, 5,000 sampled points) on the input
+space. Prints a markdown table, also written to benchmarks/results/<--out>.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import write_results  # noqa: E402
 
 _COLD_CHILD = """
 import time
@@ -57,9 +66,7 @@ def mixture(n: int, d: int, clusters: int, seed: int = 0) -> tuple[np.ndarray, n
 
 def cold_start(cache_dir: str) -> tuple[float, float, float]:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, PYTHONWARNINGS="ignore")
-    out = subprocess.run(
-        [sys.executable, "-c", _COLD_CHILD], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", _COLD_CHILD], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     imp, first, second = (float(v) for v in out.stdout.split())
     return imp, first, second
 
@@ -86,6 +93,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=None, help="n_jobs for the kNN graph (default: all cores)")
     parser.add_argument("--skip-cold", action="store_true")
+    parser.add_argument("--skip-service", action="store_true")
+    parser.add_argument("--out", default="bench_umap.md", help="file name under benchmarks/results/")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
 
@@ -114,27 +123,67 @@ def main() -> None:
     print(f"\nwarm-up {time.perf_counter() - start:.1f} s", flush=True)
 
     X, _ = mixture(args.n, args.d, args.clusters)
+    loads = {}
     graph, knn_times = timed(lambda: knn_graph(X, 15, random_state=0, n_jobs=args.threads), args.runs)
     ours, our_times = timed(lambda: UMAP(random_state=0, knn=graph).fit_transform(X), args.runs)
-    theirs, their_times = timed(lambda: umap.UMAP(random_state=0, n_jobs=1).fit_transform(X), args.runs)
+    loads["ours"] = os.getloadavg()[0]
+    served, served_times = [], []
+    if not args.skip_service:
+        for _ in range(args.runs):
+            Y, seconds = service_umap(X)
+            served, served_times = Y, [*served_times, seconds]
+        loads["service"] = os.getloadavg()[0]
+    theirs, their_times = timed(lambda: umap.UMAP().fit_transform(X), args.runs)
+    loads["umap-learn"] = os.getloadavg()[0]
     total = [a + b for a, b in zip(knn_times, our_times)]
 
     rows = [
         ("kNN graph (reducers.knn, k=15)", knn_times, None),
-        ("ours: UMAP on that graph", our_times, ours),
+        ("ours: UMAP on that graph (seed 0)", our_times, ours),
         ("ours: graph + UMAP", total, None),
-        ("umap-learn alone (NN-descent + UMAP)", their_times, theirs),
+        ("ours through the service: upload done → UMAP done (default request, seed 0)", served_times, served),
+        ("umap-learn alone, defaults (unseeded, every core; NN-descent + UMAP)", their_times, theirs),
     ]
     base = float(np.mean(their_times))
-    print("\n| step | seconds | vs umap-learn | kNN preservation | trustworthiness |\n|---|---|---|---|---|")
+    lines = [
+        f"n={args.n} d={args.d} clusters={args.clusters} runs={args.runs} cores={os.cpu_count()}; 1-minute load "
+        f"average after each arm: {', '.join(f'{k} {v:.1f}' for k, v in loads.items())}\n",
+        "| step | seconds | vs umap-learn | kNN preservation | trustworthiness |",
+        "|---|---|---|---|---|",
+    ]
     for name, times, Y in rows:
+        if not times:
+            continue
         ratio = f"{np.mean(times) / base:.2f}x"
-        if Y is None:
-            print(f"| {name} | {fmt(times)} | {ratio} | | |")
+        if Y is None or len(Y) == 0:
+            lines.append(f"| {name} | {fmt(times)} | {ratio} | | |")
         else:
             pres = knn_preservation(X, Y, k=10, knn=graph)
             trust = trustworthiness(X, Y, k=10)
-            print(f"| {name} | {fmt(times)} | {ratio} | {pres:.4f} | {trust:.4f} |", flush=True)
+            lines.append(f"| {name} | {fmt(times)} | {ratio} | {pres:.4f} | {trust:.4f} |")
+        print(lines[-1], flush=True)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    path = write_results(args.out, "# UMAP benchmark\n\n" + text)
+    print(f"written to {path}")
+
+
+def service_umap(X: np.ndarray) -> tuple[np.ndarray, float]:
+    """Seconds from a default UMAP request on the uploaded `X` to its `done`, through a fresh server."""
+    from benchmarks._service import Server
+    from projector.client import Client
+
+    server = Server()
+    try:
+        client = Client(server.url, token=server.token, timeout=7200)
+        warm = client.upload(X[:5000])
+        client.project(warm, "umap", 2, n_epochs=20)  # the job process has loaded its kernels
+        dataset = client.upload(X)
+        start = time.perf_counter()
+        Y = client.project(dataset, "umap", 2, timeout=7200)
+        return np.asarray(Y), time.perf_counter() - start
+    finally:
+        server.close()
 
 
 if __name__ == "__main__":
