@@ -52,6 +52,8 @@ class Job:
     queued_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None  # when its work started (time.monotonic)
     watchers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=set)
+    finishing: bool = False  # its server-side last step (FINISHERS) runs on its own thread
+    deferred: list[Message] = field(default_factory=list)  # messages that arrived meanwhile, delivered after it
 
     @property
     def status(self) -> str:
@@ -263,11 +265,21 @@ class Jobs:
 
     # -- messages from the executor -----------------------------------------------------------
 
-    def _on_message(self, job: Job, message: Message) -> None:
+    def _on_message(self, job: Job, message: Message, finished: bool = False) -> None:
         kind = message[0]
         pid = job.row["id"]
-        if kind == "done" and job.row["method"] in FINISHERS and job.status not in TERMINAL:
-            message = self._finish_task(job, message[1])
+        if kind == "done" and not finished and job.row["method"] in FINISHERS and job.status not in TERMINAL:
+            # Its last step (clusters: a metadata column, seconds at 1M rows) on a thread of its own:
+            # the executor's emit thread (one for every Dask job) goes on delivering meanwhile.
+            with self._lock:
+                job.finishing = True
+            threading.Thread(target=self._run_finisher, args=(job, message[1]), name=f"projector-finish-{pid}", daemon=True).start()
+            return
+        if not finished:
+            with self._lock:
+                if job.finishing:  # after the finisher's outcome, in order
+                    job.deferred.append(message)
+                    return
         with self._lock:
             if self._jobs.get(pid) is not job:  # gone, or a retry of the same projection has replaced it
                 return
@@ -311,8 +323,18 @@ class Jobs:
                 return
             self._notify(job)
 
+    def _run_finisher(self, job: Job, result: dict[str, Any]) -> None:
+        self._on_message(job, self._finish_task(job, result), finished=True)
+        while True:
+            with self._lock:
+                if not job.deferred:
+                    job.finishing = False
+                    return
+                message = job.deferred.pop(0)
+            self._on_message(job, message, finished=True)
+
     def _finish_task(self, job: Job, result: dict[str, Any]) -> Message:
-        """A task's own last step on the server (e.g. clusters add a metadata column), on the thread that emits."""
+        """A task's own last step on the server (e.g. clusters add a metadata column)."""
         try:
             return ("done", FINISHERS[job.row["method"]](self.store, job.row, result))
         except ProjectorError as exc:
