@@ -164,20 +164,43 @@ def _drop_self(labels: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(labels, order, axis=1)[:, :k]
 
 
+def _rss_parts() -> tuple[float, float]:
+    """(anonymous, file-backed) resident MiB of this process: the mapped tensor and graph files are the latter."""
+    parts = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
+            parts[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return parts.get("RssAnon", 0.0), parts.get("RssFile", 0.0) + parts.get("RssShmem", 0.0)
+
+
 def worker(method: str, path: str, k: int, metric: str, truth_path: str) -> None:
+    import threading
+
     X = np.load(path, mmap_mode="r")
     start = time.perf_counter()
     build(method, np.ascontiguousarray(X[:5000]), min(k, 15), metric)
     compile_s = time.perf_counter() - start
+    peaks = [0.0, 0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            anon, mapped = _rss_parts()
+            peaks[0], peaks[1] = max(peaks[0], anon), max(peaks[1], mapped)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     cpu = time.process_time()
     start = time.perf_counter()
     indices = build(method, X, k, metric)
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
+    done.set()
+    sampler.join()
     peak = peak_rss_mb()
     truth = np.load(truth_path)
     recall = recall_at_10(X, truth["rows"], truth["kth"], indices[truth["rows"]], metric)
-    emit({"seconds": seconds, "cpu": cpu, "compile": compile_s, "recall": recall, "peak": peak})
+    emit({"seconds": seconds, "cpu": cpu, "compile": compile_s, "recall": recall, "peak": peak, "anon": peaks[0], "mapped": peaks[1]})
 
 
 def main() -> None:
@@ -212,11 +235,23 @@ def main() -> None:
                 "data": f"{name} ({X.shape[0]:,} x {X.shape[1]}, {metric})", "method": method, "k": args.k,
                 "seconds": r["seconds"], "CPU s": r["cpu"], "compile s": r["compile"], "recall@10": r["recall"],
                 "peak RSS MB": r["peak"], "RSS / tensor": r["peak"] / tensor_mb,
+                "of it anonymous / mapped files MB": f"{r.get('anon', 0):,.0f} / {r.get('mapped', 0):,.0f}",
             }  # fmt: skip
             rows.append(row)
             print(json.dumps(row), flush=True)
-    columns = ["data", "method", "k", "seconds", "CPU s", "compile s", "recall@10", "peak RSS MB", "RSS / tensor"]
-    table = markdown_table(rows, columns)
+    columns = [
+        "data",
+        "method",
+        "k",
+        "seconds",
+        "CPU s",
+        "compile s",
+        "recall@10",
+        "peak RSS MB",
+        "RSS / tensor",
+        "of it anonymous / mapped files MB",
+    ]
+    table = markdown_table(rows, columns) + f"\n\nload average at the end: {os.getloadavg()[0]:.1f} (2 cores, shared)"
     print(table)
     write_results(args.out, table + "\n")
 
