@@ -90,7 +90,7 @@ def _method_request(name: str) -> Schema:
     """A projection request for one method: its parameters with their types and ranges, nothing else."""
     method = METHODS[name]
     params = {p.name: {**_param_schema(p), "description": p.doc or p.name} for p in method.params}
-    fields = {"dims": {"type": "integer", "enum": [2, 3], "default": 2}, "params": obj({}, params, closed=True)}
+    fields = {"dims": {"type": "integer", "enum": [2, 3], "default": 2}, "params": nullable(obj({}, params, closed=True))}
     assert set(REQUEST_KEYS) == {"method", *fields}
     return obj({"method": {"type": "string", "enum": [name]}}, fields, closed=True)
 

@@ -44,7 +44,10 @@ async def create_projection(request: Request) -> Response:
     if not isinstance(body, dict):
         raise InvalidParameter("the body must be a JSON object {method, dims, params}")
     check_request_keys(body)
-    params = body.get("params") or {}
+    params = body.get("params")
+    if params is not None and not isinstance(params, dict):  # null means no parameters; [] or "" is a mistake
+        raise InvalidParameter(f"`params` must be an object of method parameters, got {params!r}")
+    params = params or {}
     projection = await run_in_threadpool(jobs(request).request, request.path_params["id"], body.get("method"), body.get("dims", 2), params)
     return JSONResponse(projection, status_code=200 if projection["status"] == "done" else 202)
 
