@@ -63,6 +63,8 @@ export function install(app) {
     /** Errors shown so far, and those still on screen. */
     get errors() { return panels.status.shown.slice(); },
     get visibleErrors() { return panels.status.visible(); },
+    /** Whether points get sampled labels (off while cluster names are drawn). */
+    get labelsSampled() { return scene.overlay.sampled; },
     /** Whether the pick index is built in its Worker (large layouts). */
     get pickInWorker() { return !!scene.picker._worker; },
     get pickReady() { return !!scene.picker.index && scene.picker.index.version === scene.cameraVersion; },

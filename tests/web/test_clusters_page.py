@@ -49,6 +49,8 @@ def test_cluster_a_finished_projection_and_name_the_clusters(probe, server, topi
     page.wait_for_timeout(300)
     names = page.evaluate("() => window.__projectorClusters.placed")
     assert sorted(names) == sorted(c["label"][:40] if len(c["label"]) <= 40 else c["label"][:39] + "…" for c in found)
+    # The points' sampled labels give way to the names (they covered each other on real data).
+    assert probe.hook("labelsSampled") is False
     probe.screenshot("clusters-named")
 
     # The list highlights a cluster's points.
@@ -71,6 +73,8 @@ def test_cluster_a_finished_projection_and_name_the_clusters(probe, server, topi
     page.wait_for_timeout(400)
     assert len(page.evaluate("() => window.__projectorClusters.placed")) == len(found)
     probe.screenshot("clusters-night")
+    page.uncheck("#cluster-names")
+    probe.wait("__projector.labelsSampled === true")
     probe.assert_clean_console()
 
 
