@@ -275,6 +275,19 @@ def main() -> None:
         tensor = npy(np.ones((10, 4), np.float32))
         chunks, length, content_type = multipart([("tensor", tensor, 1), ("metadata", b"\n" * MiB, 150)])
         bench.measure("metadata 150 MB of newlines, 10-row tensor", lambda: bench.post("/api/datasets", content_type, chunks, length), 400)
+        crs, cr_length, cr_type = multipart([("tensor", tensor, 1), ("metadata", b"a\n" + b"\r" * (16 * MiB - 2) + b"\n", 1)])
+        bench.measure("metadata: a 16 MB line of carriage returns", lambda: bench.post("/api/datasets", cr_type, crs, cr_length), 400)
+        wide = b"1\t" * (3 * MiB) + b"1\n"
+        bench.measure("tensor TSV: a 6 MB line", lambda: bench.post("/api/datasets", "text/tab-separated-values", wide * 2), 400)
+        wide = b"1\t" * (2 * MiB - 1) + b"1\n"
+
+        def wide_upload() -> Answer:
+            answer = bench.post("/api/datasets", "text/tab-separated-values", wide * 8)
+            if answer[0] == 201:  # a real dataset, if an odd one: removed so only the honest one stays
+                send_raw(bench.url, "DELETE", f"/api/datasets/{json.loads(answer[2])['id']}", {}, [])
+            return answer
+
+        bench.measure("tensor TSV: eight 4 MB lines (accepted, 8 x 2M)", wide_upload, 201)
         parquet = parquet_bomb()
         bench.measure(
             f"Parquet {len(parquet) / 1024:.0f} KB -> 2 GB of label text",

@@ -18,7 +18,7 @@ from .limits import MAX_TENSOR_VALUES, MAX_TSV_LINE_BYTES
 __all__ = ["TsvSource", "TsvTooLarge", "parse_tensor_tsv", "tsv_shape"]
 
 TsvSource = bytes | bytearray | memoryview | BinaryIO | Iterable[bytes]
-_BLOCK = 8 << 20
+_BLOCK = 4 << 20  # no larger than MAX_TSV_LINE_BYTES: a line within one block is short enough unchecked
 
 
 class TsvTooLarge(LogdirError):

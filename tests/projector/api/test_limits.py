@@ -26,6 +26,8 @@ from projector.api.limits import ConcurrencyLimits
 from projector.data.ingest import ingest
 from projector.data.store import Store
 from projector.jobs.lifecycle import KEPT_CANCELLED, Jobs
+from projector.logdir import tensor_tsv
+from projector.logdir.limits import MAX_TSV_LINE_BYTES
 from projector.settings import Settings
 from tests.conftest import npy_bytes
 from tests.projector.api.bombs import Memory, MiB, multipart, npy_header, npz_bomb, parquet_bomb, safetensors_bomb, send_raw
@@ -141,10 +143,11 @@ def test_a_safetensors_header_bomb_is_refused_before_it_is_parsed(api: TestClien
     nothing_stored(api, tmp_path / "data")
 
 
-def test_a_tensor_tsv_line_is_at_most_16_mib(api: TestClient, tmp_path: Path) -> None:
-    line = b"1\t" * (9 * MiB) + b"1\n"  # parsing short values costs ~10x the line: two 64 MB lines took 1.2 GB
+def test_a_tensor_tsv_line_is_at_most_4_mib(api: TestClient, tmp_path: Path) -> None:
+    line = b"1\t" * (3 * MiB) + b"1\n"  # parsing short values costs ~10x the line: two 64 MB lines took 1.2 GB
     refused = api.post("/api/datasets", content=line * 2, headers={"Content-Type": "text/tab-separated-values"})
-    assert "longer than 16,777,216 bytes" in assert_error(refused, 400, "invalid_tensor")["detail"]
+    assert "longer than 4,194,304 bytes" in assert_error(refused, 400, "invalid_tensor")["detail"]
+    assert tensor_tsv._BLOCK <= MAX_TSV_LINE_BYTES  # lines inside one read block are never checked
     nothing_stored(api, tmp_path / "data")
 
 
