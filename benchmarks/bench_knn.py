@@ -11,7 +11,8 @@ Datasets: `mixN` is the 20-cluster 128-d Gaussian mixture of `benchmarks._servic
 (cosine). Methods: `blocks` (`reducers.knn_blocks`, the service's default above the exact
 threshold), `service` (what a job runs: `projector.jobs.graphs.GraphSource` writing the
 graph cache of a dataset folder, blocks one after the other, the graph's k as the service
-chooses it), `exact` (`reducers.knn`'s brute force), `pynndescent` (what the service used
+chooses it), `blocks@N` (blocks of at most N rows, to run the block path on a small input
+such as the 30,000 rows of text), `exact` (`reducers.knn`'s brute force), `pynndescent` (what the service used
 before, `low_memory`, `compressed`), `hnswlib` (M=16, ef_construction=200, ef=max(2k, 50)),
 `faiss` (IVF-Flat, 4*sqrt(n) lists trained on 64 rows a list, nprobe 10% of the lists).
 
@@ -126,6 +127,10 @@ def build(method: str, X: np.ndarray, k: int, metric: str) -> np.ndarray:
             return np.array(GraphSource(DatasetFiles(folder), X, random_state=0).get(metric, k).indices)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+    if method.startswith("blocks@"):  # blocks of at most this many rows: the block path on a small input
+        from reducers.knn_blocks import build_graph
+
+        return build_graph(X, k, metric, 0, max_block_rows=int(method[7:]))[0]
     if method in ("blocks", "exact", "pynndescent"):
         from reducers.knn import knn_graph
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +27,12 @@ CHUNK_ROWS = 65536
 RERANK_MARGIN = 16  # extra float32 candidates re-ranked in float64, for near-ties
 APPROXIMATE_FROM = 200_000  # rows from which the int8 copy (or a cached kNN graph) answers instead of a full scan
 CANDIDATES_PER_K = 4  # the int8 scan keeps 4k + 16 rows for exact re-ranking (recall in benchmarks/bench_neighbors.py)
+COMPACT_MAX_K = 1000  # above this the scan's candidate heaps grow large: a larger k scans exactly
+RETRY_SECONDS = 60.0  # after a failed build of the int8 copy, lookups scan exactly this long before it is tried again
 
 log = logging.getLogger(__name__)
 _building: set[tuple[Path, str]] = set()
+_failed: dict[tuple[Path, str], float] = {}  # when a build last failed
 _building_lock = threading.Lock()
 
 
@@ -70,7 +74,7 @@ def nearest(store: Store, dataset_id: str, index: int, k: int, metric: str, exac
     if not 0 <= index < n:
         raise InvalidParameter(f"`index` must be between 0 and {n - 1}, got {index}")
     check_k(k, n)
-    if not exact and n >= APPROXIMATE_FROM:
+    if not exact and n >= APPROXIMATE_FROM and k <= COMPACT_MAX_K:
         compact = compact_copy(store, dataset_id, metric)
         if compact is not None:
             rows, distances = compact.search(X[index : index + 1], k, np.array([index]), CANDIDATES_PER_K * k + 16)
@@ -107,7 +111,7 @@ def prepare_lookups(store: Store, dataset_id: str, metric: str = "cosine") -> No
     if files.derived(_compact_names(metric)[-1]).exists() or store.tensor(dataset_id).shape[0] < APPROXIMATE_FROM:
         return
     with _building_lock:
-        if key in _building:
+        if key in _building or time.monotonic() < _failed.get(key, -RETRY_SECONDS) + RETRY_SECONDS:
             return
         _building.add(key)
 
@@ -116,6 +120,8 @@ def prepare_lookups(store: Store, dataset_id: str, metric: str = "cosine") -> No
             _build_compact(store, dataset_id, metric)
         except Exception:  # a dataset deleted meanwhile, a full disk: lookups keep scanning exactly
             log.exception("building the int8 copy of dataset %s (%s) failed", dataset_id, metric)
+            with _building_lock:
+                _failed[key] = time.monotonic()
         finally:
             with _building_lock:
                 _building.discard(key)

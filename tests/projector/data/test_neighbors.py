@@ -92,3 +92,28 @@ def test_one_build_at_a_time(store: Store, small_threshold: None, monkeypatch: p
     release.set()
     time.sleep(0.1)
     assert len(calls) == 1
+
+
+def test_a_failed_build_is_not_retried_at_once(store: Store, small_threshold: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    dataset = add(store, mixture(400, 8))
+    calls = []
+
+    def failing_build(*args: object) -> None:
+        calls.append(args)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(neighbors, "_build_compact", failing_build)
+    monkeypatch.setattr(neighbors, "_failed", {})
+    for _ in range(3):
+        found, exact = neighbors.nearest(store, dataset, 0, 5, "euclidean")
+        assert exact and len(found) == 5
+        time.sleep(0.1)
+    assert len(calls) == 1
+
+
+def test_a_large_k_scans_exactly(store: Store, small_threshold: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(neighbors, "COMPACT_MAX_K", 20)
+    dataset = add(store, mixture(400, 8))
+    assert neighbors.compact_copy(store, dataset, "cosine", wait=True) is not None
+    assert neighbors.nearest(store, dataset, 0, 20, "cosine")[1] is False
+    assert neighbors.nearest(store, dataset, 0, 21, "cosine")[1] is True
