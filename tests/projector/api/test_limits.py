@@ -143,6 +143,21 @@ def test_a_safetensors_header_bomb_is_refused_before_it_is_parsed(api: TestClien
     nothing_stored(api, tmp_path / "data")
 
 
+def test_bodies_scaled_by_the_dataset_are_still_capped_in_memory(api: TestClient) -> None:
+    line = b"0.5\t" * 99_999 + b"0.5\n"
+    wide = api.post("/api/datasets", content=line * 2, headers={"Content-Type": "text/tab-separated-values"}).json()
+    assert wide["dim"] == 100_000  # 1,000 JSON query vectors of it were allowed 3.2 GB in memory
+    url = f"/api/datasets/{wide['id']}/neighbors"
+    declared = api.post(url, content=b"{}", headers={"Content-Type": "application/json", "Content-Length": str(3 << 30)})
+    assert "65,536 KiB" in assert_error(declared, 413, "payload_too_large")["detail"]
+    streamed = api.post(url, content=(b" " * MiB for _ in range(70)), headers={"Content-Type": "application/json"})
+    assert_error(streamed, 413, "payload_too_large")
+    raw = api.post(
+        url, content=(bytes(MiB) for _ in range(70)), headers={"Content-Type": "application/octet-stream", "X-Shape": "1000,100000"}
+    )
+    assert_error(raw, 413, "payload_too_large")  # X-Shape asks for 400 MB of float32
+
+
 def test_a_tensor_tsv_line_is_at_most_4_mib(api: TestClient, tmp_path: Path) -> None:
     line = b"1\t" * (3 * MiB) + b"1\n"  # parsing short values costs ~10x the line: two 64 MB lines took 1.2 GB
     refused = api.post("/api/datasets", content=line * 2, headers={"Content-Type": "text/tab-separated-values"})
