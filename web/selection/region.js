@@ -1,9 +1,9 @@
 // Region selection math (lasso and box), pure so it runs in the selection Worker and headless.
-// Projecting the points (the Worker): the outline is rasterized at pixel resolution, each pixel
-// outside, inside, or on the outline (an edge passes through it), so a point costs one lookup.
-// Reading a pick index (points already grouped by screen cell): the cells are classified the
-// same way instead of the pixels. Either way only points on the outline get the exact even-odd
-// test, against the few edges crossing their pixel row.
+// The screen is cut into 8 px cells (the pick index's), each outside, inside, or on the outline
+// (an edge passes through it): a point then costs one lookup, whether it is projected here (the
+// Worker) or read from the pick index (points already grouped by cell, whole cells at a time).
+// Only points in outline cells get the exact even-odd test, against the few edges crossing
+// their pixel row.
 
 /**
  * @typedef {object} RegionQuery
@@ -15,6 +15,8 @@
  */
 
 const OUT = 0, IN = 1, EDGE = 2;
+/** Screen cell (px) of the Worker's classification: the pick index's size. */
+const CELL = 8;
 
 /** A rectangle as a polygon. @param {number} x0 @param {number} y0 @param {number} x1 @param {number} y1 */
 export function boxPolygon(x0, y0, x1, y1) {
@@ -50,50 +52,6 @@ export function outline(polygon, width, height) {
   return { poly, m, W, H, start, edges };
 }
 
-/**
- * The outline rasterized at pixel resolution: each pixel OUT, IN, or EDGE (an edge passes through it).
- * @param {Float32Array | number[]} polygon @param {number} width @param {number} height
- */
-export function rasterize(polygon, width, height) {
-  const { poly, m, W, H, start, edges } = outline(polygon, width, height);
-  const mask = new Uint8Array(W * H);
-  const ras = { poly, m, W, H, mask, start, edges };
-  if (m < 3) return ras;
-  // Inside pixels: between pairs of crossings at each row's centre line.
-  const xs = [];
-  for (let r = 0; r < H; r++) {
-    const y = r + 0.5;
-    xs.length = 0;
-    for (let e = start[r]; e < start[r + 1]; e++) {
-      const k = 2 * edges[e], l = 2 * ((edges[e] + 1) % m);
-      const ya = poly[k + 1], yb = poly[l + 1];
-      if ((ya > y) !== (yb > y)) xs.push(poly[k] + ((y - ya) * (poly[l] - poly[k])) / (yb - ya));
-    }
-    xs.sort((a, b) => a - b);
-    for (let j = 0; j + 1 < xs.length; j += 2) {
-      // Pixels whose centre x + 0.5 lies in [xs[j], xs[j + 1]).
-      const c0 = Math.max(0, Math.ceil(xs[j] - 0.5)), c1 = Math.min(W, Math.ceil(xs[j + 1] - 0.5));
-      if (c1 > c0) mask.fill(IN, r * W + c0, r * W + c1);
-    }
-  }
-  // Outline pixels: per pixel row, the span of each edge clipped to that row.
-  for (let k = 0; k < m; k++) {
-    const l = (k + 1) % m;
-    const xa = poly[2 * k], ya = poly[2 * k + 1], xb = poly[2 * l], yb = poly[2 * l + 1];
-    const lo = Math.min(ya, yb), hi = Math.max(ya, yb);
-    for (let r = Math.floor(lo); r <= Math.min(H - 1, Math.floor(hi)); r++) {
-      let x0 = Math.min(xa, xb), x1 = Math.max(xa, xb);
-      if (ya !== yb) {
-        const u = xa + ((Math.max(lo, r) - ya) * (xb - xa)) / (yb - ya), v = xa + ((Math.min(hi, r + 1) - ya) * (xb - xa)) / (yb - ya);
-        x0 = Math.min(u, v);
-        x1 = Math.max(u, v);
-      }
-      mask.fill(EDGE, r * W + Math.max(0, Math.floor(x0)), r * W + Math.min(W - 1, Math.floor(x1)) + 1);
-    }
-  }
-  return ras;
-}
-
 /** The exact even-odd test, against the edges crossing y's pixel row. @param {ReturnType<typeof outline>} ras @param {number} x @param {number} y */
 function onOutline(ras, x, y) {
   const py = Math.floor(y);
@@ -115,26 +73,40 @@ function onOutline(ras, x, y) {
  */
 export function selectInPolygon(coords, dims, q) {
   const n = Math.floor(coords.length / dims);
-  const ras = rasterize(q.polygon, q.width, q.height);
+  const ras = outline(q.polygon, q.width, q.height);
   if (ras.m < 3 || !n) return new Uint32Array(0);
+  const { W, H } = ras;
+  const cols = Math.ceil(W / CELL), rows = Math.ceil(H / CELL);
+  const kinds = classifyCells(ras, CELL, cols, rows);
   const flags = q.flags && q.flags.length === n ? q.flags : null;
   const hidden = q.hiddenBit ?? 0;
   const [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15] = q.mvp;
   const hw = q.width / 2, hh = q.height / 2;
-  const { mask, W, H } = ras;
+  // Without perspective (every 2D view) w is the same for every point: no division per point.
+  const affine = m3 === 0 && m7 === 0 && m11 === 0;
+  if (affine && !(m15 > 0)) return new Uint32Array(0);
+  const ax = hw / m15, ay = hh / m15;
   const out = new Uint32Array(n);
   let count = 0;
   for (let i = 0; i < n; i++) {
     const j = i * dims;
     const x = coords[j], y = coords[j + 1], z = dims > 2 ? coords[j + 2] : 0;
-    const w = m3 * x + m7 * y + m11 * z + m15;
-    if (!(w > 0)) continue;
-    const cz = m2 * x + m6 * y + m10 * z + m14;
-    if (cz < -w || cz > w) continue;
-    const sx = ((m0 * x + m4 * y + m8 * z + m12) / w + 1) * hw;
-    const sy = (1 - (m1 * x + m5 * y + m9 * z + m13) / w) * hh;
+    let sx, sy;
+    if (affine) {
+      const cz = m2 * x + m6 * y + m10 * z + m14;
+      if (cz < -m15 || cz > m15) continue;
+      sx = (m0 * x + m4 * y + m8 * z + m12) * ax + hw;
+      sy = hh - (m1 * x + m5 * y + m9 * z + m13) * ay;
+    } else {
+      const w = m3 * x + m7 * y + m11 * z + m15;
+      if (!(w > 0)) continue;
+      const cz = m2 * x + m6 * y + m10 * z + m14;
+      if (cz < -w || cz > w) continue;
+      sx = ((m0 * x + m4 * y + m8 * z + m12) / w + 1) * hw;
+      sy = (1 - (m1 * x + m5 * y + m9 * z + m13) / w) * hh;
+    }
     if (!(sx >= 0 && sx < W && sy >= 0 && sy < H) || (flags && flags[i] & hidden)) continue;
-    const c = mask[Math.floor(sy) * W + Math.floor(sx)];
+    const c = kinds[Math.floor(sy / CELL) * cols + Math.floor(sx / CELL)];
     if (c === IN || (c === EDGE && onOutline(ras, sx, sy))) out[count++] = i;
   }
   return out.slice(0, count);
