@@ -95,6 +95,10 @@ def _method_request(name: str) -> Schema:
     return obj({"method": {"type": "string", "enum": [name]}}, fields, closed=True)
 
 
+def _request_name(method: str) -> str:
+    return f"{method.capitalize()}Request"
+
+
 # -- request bodies ---------------------------------------------------------------------------------
 
 # A tensor TSV the schema can generate exactly: 4 to 40 rows of 3 small numbers.
@@ -104,7 +108,11 @@ TSV_TENSOR = {
 }
 BODIES: dict[str, dict[str, Schema]] = {
     "tensor": {
-        "text/tab-separated-values": {**TSV_TENSOR, "description": "a tensor TSV: one row per point, tab-separated numbers"},
+        "text/tab-separated-values": {
+            **TSV_TENSOR,
+            "description": "a tensor TSV: one row per point, tab-separated numbers",
+            "example": "0.1\t0.2\t0.3\n1\t0\t2\n-1.5\t2\t0\n3\t1\t1\n",
+        },
         "application/x-npy": {"type": "string", "format": "binary", "description": "a .npy file (n × dim numbers)"},
         "application/vnd.apache.parquet": {"type": "string", "format": "binary", "description": "a Parquet file with a list column"},
         "multipart/form-data": obj(
@@ -117,7 +125,13 @@ BODIES: dict[str, dict[str, Schema]] = {
             },
         ),
     },
-    "projection": {"application/json": {"oneOf": [_method_request(name) for name in METHODS], "discriminator": {"propertyName": "method"}}},
+    "projection": {
+        "application/json": {
+            "oneOf": [ref(_request_name(name)) for name in METHODS],
+            "discriminator": {"propertyName": "method", "mapping": {name: ref(_request_name(name))["$ref"] for name in METHODS}},
+            "example": {"method": "pca", "dims": 2},
+        }
+    },
     "subset": {
         "application/json": {
             "oneOf": [
@@ -155,6 +169,16 @@ BODIES: dict[str, dict[str, Schema]] = {
         )
     },
 }
+# An example of each JSON body (the docs show them; schemathesis' examples phase sends them).
+EXAMPLES = {
+    "subset": {"rows": [0, 1, 2], "name": "picked"},
+    "vectors": {"vectors": [[0.1, 0.2, 0.3]]},
+    "clusters": {"min_cluster_size": 5},
+    "edit": {"column": "reviewed", "rows": [0, 2], "value": "yes"},
+    "selection": {"name": "outliers", "rows": [0, 2]},
+}
+for _body, _example in EXAMPLES.items():
+    BODIES[_body]["application/json"]["example"] = _example
 assert set(CLUSTER_KEYS) == set(BODIES["clusters"]["application/json"]["properties"])
 
 # -- answers ----------------------------------------------------------------------------------------
@@ -261,6 +285,7 @@ COMPONENTS: dict[str, Schema] = {
     ),  # fmt: skip
     "SelectionSummary": obj({"name": STRING, "count": COUNT, "saved": TIME}),
     "Selection": obj({"name": STRING, "count": COUNT, "rows": {"type": "array", "items": ROW}}),
+    **{_request_name(name): _method_request(name) for name in METHODS},
 }
 NOT_READY = {"allOf": [ref("Error"), obj({"checks": {"type": "object", "additionalProperties": STRING}})]}
 

@@ -69,6 +69,13 @@ def test_parameters_have_exact_schemas(document: dict[str, Any]) -> None:
                 assert schema["enum"], (path, parameter)
 
 
+def test_every_json_body_has_a_valid_example(document: dict[str, Any]) -> None:
+    for *_, operation in operations(document):
+        for media, content in operation.get("requestBody", {}).get("content", {}).items():
+            if media == "application/json":
+                _validator(document, content["schema"]).validate(content["schema"]["example"])
+
+
 def test_405_allow_lists_exactly_the_documented_methods(api: TestClient, document: dict[str, Any]) -> None:
     for path, methods in document["paths"].items():
         documented = {method.upper() for method in methods} | ({"HEAD"} if "get" in methods else set())
