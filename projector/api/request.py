@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from projector.data.store import Store
-from projector.errors import InvalidInput, InvalidParameter, PayloadTooLarge
+from projector.errors import InvalidInput, InvalidParameter, PayloadTooLarge, TooManyRequests
 from projector.jobs.lifecycle import Jobs
 from projector.settings import Settings
 
@@ -71,6 +71,9 @@ MAX_JSON_BYTES = 1024 * 1024
 # Whatever a route allows (row lists, query vectors scale with the dataset), a body held in memory stays
 # this small: 1,000 JSON query vectors of a 100,000-dimensional dataset were allowed 3.2 GB (1.5 GB took 3 GB).
 MAX_BODY_IN_MEMORY = 64 * 1024 * 1024
+# All bodies being read into memory at once (uploads stream to disk and have their own gate).
+MAX_BODIES_IN_MEMORY = 256 * 1024 * 1024
+_held = [0]  # bytes of bodies held now; one event loop per process, so a plain counter
 
 
 async def body_chunks(request: Request, idle_timeout: float) -> AsyncIterator[bytes]:
@@ -101,11 +104,20 @@ async def bounded_body(request: Request, limit: int, what: str = "the body") -> 
     if declared.isdigit() and int(declared) > limit:
         raise too_large
     body = bytearray()
-    async for chunk in body_chunks(request, settings(request).body_timeout):
-        body += chunk
-        if len(body) > limit:
-            raise too_large
-    return bytes(body)
+    try:
+        async for chunk in body_chunks(request, settings(request).body_timeout):
+            body += chunk
+            _held[0] += len(chunk)
+            if len(body) > limit:
+                raise too_large
+            if _held[0] > MAX_BODIES_IN_MEMORY:
+                raise TooManyRequests(
+                    f"the server is already reading {MAX_BODIES_IN_MEMORY // (1024 * 1024)} MiB of request bodies; try again shortly",
+                    code="too_many_bodies",
+                )
+        return bytes(body)
+    finally:
+        _held[0] -= len(body)
 
 
 async def json_body(request: Request, limit: int = MAX_JSON_BYTES) -> Any:

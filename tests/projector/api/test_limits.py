@@ -21,6 +21,7 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from projector.api import request as request_module
 from projector.api.app import create_app
 from projector.api.limits import ConcurrencyLimits
 from projector.data.ingest import ingest
@@ -156,6 +157,21 @@ def test_bodies_scaled_by_the_dataset_are_still_capped_in_memory(api: TestClient
         url, content=(bytes(MiB) for _ in range(70)), headers={"Content-Type": "application/octet-stream", "X-Shape": "1000,100000"}
     )
     assert_error(raw, 413, "payload_too_large")  # X-Shape asks for 400 MB of float32
+
+
+def test_bodies_read_into_memory_at_once_are_capped_in_total(
+    api: TestClient, dataset: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(request_module, "MAX_BODIES_IN_MEMORY", 100 * 1024)
+    monkeypatch.setattr(request_module, "_held", [90 * 1024])  # other requests' bodies being read now
+    body = orjson.dumps({"name": "x", "rows": list(range(dataset["n"]))}) + b" " * (20 * 1024)
+    refused = api.post(f"/api/datasets/{dataset['id']}/selections", content=body, headers={"Content-Type": "application/json"})
+    assert_error(refused, 429, "too_many_bodies")
+    assert refused.headers["retry-after"] == "5" and request_module._held[0] == 90 * 1024  # its own bytes were released
+    request_module._held[0] = 0
+    assert (
+        api.post(f"/api/datasets/{dataset['id']}/selections", content=body, headers={"Content-Type": "application/json"}).status_code < 300
+    )
 
 
 def test_a_tensor_tsv_line_is_at_most_4_mib(api: TestClient, tmp_path: Path) -> None:
