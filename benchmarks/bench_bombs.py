@@ -316,6 +316,17 @@ def main() -> None:
             408,
         )
 
+        line = b"0.5\t" * 99_999 + b"0.5\n"
+        wide_answer = bench.post("/api/datasets", "text/tab-separated-values", line * 2)
+        wide_id = json.loads(wide_answer[2])["id"]
+        spaces = (b" " * MiB for _ in range(1500))
+        bench.measure(
+            "JSON query vectors, 100,000-dim dataset: 1.5 GB body",
+            lambda: bench.post(f"/api/datasets/{wide_id}/neighbors", "application/json", spaces, chunked=True),
+            413,
+        )
+        send_raw(bench.url, "DELETE", f"/api/datasets/{wide_id}", {}, [])
+
         json_chunks = (b"[" * MiB for _ in range(256))
         bench.measure(
             "JSON 256 MiB chunked, no Content-Length",
