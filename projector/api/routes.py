@@ -253,9 +253,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "200": json("one result per query vector", ref("VectorNeighbors")),
             "400": "dimension_mismatch, or invalid_vectors (bad X-Shape or length, NaN or infinity, all-zero vector for cosine)",
             "404": MISSING, "413": "more than 1000 query vectors, or body too large", "415": "unsupported Content-Type",
-            "422": "bad k or metric",
+            "422": "bad k (at most the dataset's n) or metric",
         },
-        beyond_schema=("400",),
+        beyond_schema=("400", "422"),
     ),  # fmt: skip
     Endpoint(
         "POST", "/api/projections/{pid}/clusters", clusters.create,
