@@ -38,7 +38,11 @@ ERROR_REF = "#/components/schemas/Error"
 ERROR_JSON = {"application/json": {"schema": {"$ref": ERROR_REF}}}
 # What every operation with query parameters, or with a JSON body, can also answer (unless it says more).
 QUERY_RESPONSES = {"422": "a query parameter outside its schema (the detail names it and the value sent)"}
-JSON_BODY_RESPONSES = {"400": "invalid_json: the body is not JSON", "413": "the JSON body is larger than its limit"}
+JSON_BODY_RESPONSES = {
+    "400": "invalid_json: the body is not JSON",
+    "413": "the JSON body is larger than its limit",
+    "429": "too_many_bodies: the request bodies held in memory are at their cap (Retry-After)",
+}
 RETRY_AFTER = {
     "Retry-After": {"description": "seconds to wait before trying again", "required": True, "schema": {"type": "integer", "minimum": 1}}
 }

@@ -51,7 +51,7 @@ def test_every_status_of_every_operation_has_its_schema(document: dict[str, Any]
         if any(p["in"] == "query" for p in operation["parameters"]):
             assert "422" in operation["responses"], f"{where}: a bad query parameter is a 422"
         if "application/json" in operation.get("requestBody", {}).get("content", {}):
-            assert {"400", "413"} <= set(operation["responses"]), f"{where}: invalid or oversized JSON"
+            assert {"400", "413", "429"} <= set(operation["responses"]), f"{where}: invalid, oversized or too many bodies"
 
 
 def test_parameters_have_exact_schemas(document: dict[str, Any]) -> None:
