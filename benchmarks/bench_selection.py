@@ -8,7 +8,9 @@ page opens it (its automatic PCA) and Playwright drags the mouse with the lasso 
 Reported per drag:
 - release → count: from the pointerup event to the selection count written in the panel
   (MutationObserver), and to the start of the next animation frame (the count painted);
-- the page's own split (selecting from the pick index or in the Worker, then showing);
+- the page's own split (selecting from the pick index or in the Worker, then showing), and the
+  main thread's CPU time from the release to the count shown (about the wall time on an idle
+  machine: the shared machine's load stretches the wall times);
 - main-thread CPU per pointer move while the outline is drawn (Chrome's ThreadTime), at n and
   at `--small` points: equal figures mean no per-move work grows with n;
 - the Worker path (no current pick index, e.g. the camera just moved) through RegionSelector.
@@ -113,8 +115,10 @@ def drag(page: Any, cdp: Any, kind: str, k: int) -> dict[str, Any]:
     move_cpu = (thread_ms(cdp) - before) / moves
     move_wall = (time.perf_counter() - t0) * 1000 / moves
     page.wait_for_timeout(200)  # the outline's last frame drawn; the pick index stays current
+    before = thread_ms(cdp)
     page.mouse.up()
     page.wait_for_function(f"() => window.__projectorSelection.version > {version} && window.__bench.frame > 0", timeout=60_000)
+    release_cpu = thread_ms(cdp) - before
     b = page.evaluate("() => window.__bench")
     t = page.evaluate("() => window.__projectorSelection.timing")
     return {
@@ -126,6 +130,7 @@ def drag(page: Any, cdp: Any, kind: str, k: int) -> dict[str, Any]:
         "up_to_frame_ms": b["frame"] - b["up"],
         "select_ms": t["selectMs"],
         "show_ms": t["showMs"],
+        "release_cpu_ms": release_cpu,
         "move_cpu_ms": move_cpu,
         "move_wall_ms": move_wall,
     }
@@ -155,7 +160,7 @@ def summarise(rows: list[dict[str, Any]], dims: int) -> list[dict[str, Any]]:
             rs = [r for r in mine if r["points"] == n]
             med = {
                 c: statistics.median(r[c] for r in rs)
-                for c in ("up_to_count_ms", "up_to_frame_ms", "select_ms", "show_ms", "move_cpu_ms", "move_wall_ms")
+                for c in ("up_to_count_ms", "up_to_frame_ms", "select_ms", "show_ms", "release_cpu_ms", "move_cpu_ms", "move_wall_ms")
             }
             out.append(
                 {
@@ -169,6 +174,7 @@ def summarise(rows: list[dict[str, Any]], dims: int) -> list[dict[str, Any]]:
                     "release→next frame ms": med["up_to_frame_ms"],
                     "select ms": med["select_ms"],
                     "show ms": med["show_ms"],
+                    "main-thread CPU from release ms": med["release_cpu_ms"],
                     "main-thread CPU per move ms": med["move_cpu_ms"],
                     "wall per move ms": med["move_wall_ms"],
                 }
