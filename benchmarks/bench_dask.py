@@ -219,7 +219,7 @@ def main() -> None:
         if not args.skip_local:
             load = os.getloadavg()[0]
             result = run_worker(__file__, ["--job", str(root), str(args.k), str(args.max_blocks)])
-            rows.append({**result, "config": f"local job process ({os.cpu_count()} cores)", "load": _load(load)})
+            rows.append({**result, "config": "local job process (blocks one after another)", "load": _load(load)})
             print(rows[-1], file=sys.stderr)
         for workers in (int(w) for w in args.workers.split(",") if w):
             load = os.getloadavg()[0]

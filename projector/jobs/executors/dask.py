@@ -31,7 +31,14 @@ from projector.data.atomic import atomic_write
 from projector.data.layout import DataDir
 from projector.errors import ProjectorError
 from projector.jobs.executors.base import Emit, Executor, JobSpec, Message
-from projector.jobs.executors.dask_worker import cancel_on_worker, check_data_dir, run_job_task, warm_up_worker
+from projector.jobs.executors.named import call_named
+
+# What runs on the workers, named so that the server never imports it (nor the numeric stack behind it).
+_WORKER = "projector.jobs.executors.dask_worker"
+RUN_JOB = f"{_WORKER}:run_job_task"
+CANCEL = f"{_WORKER}:cancel_on_worker"
+CHECK_DATA_DIR = f"{_WORKER}:check_data_dir"
+WARM_UP = f"{_WORKER}:warm_up_worker"
 
 logger = logging.getLogger("projector")
 
@@ -114,7 +121,7 @@ class DaskExecutor(Executor):
         try:
             if client is None:
                 raise ConnectionError("not connected")
-            future = client.submit(run_job_task, spec, key, self.topic, key=key, pure=False)
+            future = client.submit(call_named, RUN_JOB, spec, key, self.topic, key=key, pure=False)
         except Exception:
             self._inbox.put((key, ("error", UNREACHABLE.format(address=self.address))))
             self._inbox.put((key, (FINISHED,)))
@@ -185,7 +192,7 @@ class DaskExecutor(Executor):
         if client is None:
             return  # their tasks were cancelled with the connection
         try:
-            client.run(cancel_on_worker, [run.key for run in runs], on_error="ignore")
+            client.run(call_named, CANCEL, [run.key for run in runs], on_error="ignore")
             client.cancel([run.future for run in runs if run.future is not None])
         except Exception:
             logger.warning("could not cancel %d job(s) on the Dask cluster", len(runs), exc_info=True)
@@ -195,7 +202,7 @@ class DaskExecutor(Executor):
 
     def _warm_up_workers(self, client: Any) -> None:
         try:
-            client.run(warm_up_worker, on_error="ignore")
+            client.run(call_named, WARM_UP, on_error="ignore")
         except Exception:
             logger.debug("warming the Dask workers up failed", exc_info=True)
 
@@ -311,7 +318,7 @@ def verify_data_dir(client: Any, data: DataDir) -> None:
     probe.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(probe, token.encode())
     try:
-        answers = client.run(check_data_dir, str(probe), token, on_error="return")
+        answers = client.run(call_named, CHECK_DATA_DIR, str(probe), token, on_error="return")
     finally:
         probe.unlink(missing_ok=True)
     for address, answer in sorted(answers.items()):
