@@ -142,7 +142,8 @@ export class ProjectionPanel {
       for (const input of this.params.querySelectorAll('[data-name]')) {
         const el = /** @type {HTMLInputElement} */ (input);
         const v = p.params?.[el.dataset.name ?? ''];
-        if (v !== undefined && v !== null) el.value = String(v);
+        // A 0 shown as "auto" (params.js) stays so.
+        if (v !== undefined && v !== null) el.value = v === 0 && el.placeholder === 'auto' ? '' : String(v);
       }
     }
     if (p.explained_variance_ratio_all && (!this.variance || p.method === 'pca')) {
