@@ -11,8 +11,8 @@ in the job's process (k-means lists grouped into blocks, probes chosen on a samp
 then the rows assembled into the cached graph files. Locally the job's process runs every block
 (BLAS may use every core); on the cluster each block is a task that a worker runs in a child
 process, reading the memory-mapped tensor from the data dir and writing its rows back there.
-Each configuration runs in fresh processes; peak RSS is the high-water mark (VmHWM) of the job
-process, of each worker and of its largest block process.
+Each configuration runs in fresh processes; peak RSS is the high-water mark of the job process
+and of each worker; block_cpu_s is the CPU time of one block (on the cluster: of the block processes).
 
 What stays on one node is the optimisation of one layout: `--layout-rows` measures the peak RSS
 of a t-SNE and a UMAP job process (the service's runners and defaults, a few iterations, on a
@@ -153,10 +153,21 @@ def layout_memory(sizes: list[int], dim: int) -> str:
     return markdown_table(rows, list(rows[0]))
 
 
-def worker_peaks() -> tuple[float, float, float]:
-    """(this worker's peak RSS, its largest finished child's, MiB; its finished children's CPU seconds): run on each worker."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, children.ru_maxrss / 1024, children.ru_utime + children.ru_stime)
+def worker_peaks() -> tuple[float, float]:
+    """(this worker's peak RSS in MiB, the CPU seconds of the block processes it ran): run on each worker.
+
+    Block processes are children of the worker's forkserver, which reaps them: their CPU time is
+    the forkserver's children time in /proc. Their peak RSS is not recorded anywhere we can read.
+    """
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == os.getpid() and b"forkserver" in (stat.parent / "cmdline").read_bytes():
+                ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+        except (OSError, IndexError, ValueError):
+            continue
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, ticks / os.sysconf("SC_CLK_TCK")
 
 
 def on_cluster(root: Path, k: int, workers: int, max_blocks: int) -> dict[str, Any]:
@@ -178,9 +189,8 @@ def on_cluster(root: Path, k: int, workers: int, max_blocks: int) -> dict[str, A
         "config": f"Dask, {workers} worker{'s' if workers > 1 else ''} × 1 thread",
         "block_s_mean": statistics.mean(durations) if durations else None,
         "block_s_max": max(durations) if durations else None,
-        "block_cpu_s": sum(p[2] for p in peaks.values()) / result["blocks"],
+        "block_cpu_s": sum(p[1] for p in peaks.values()) / result["blocks"],
         "worker_rss_mb": max(p[0] for p in peaks.values()),
-        "block_rss_mb": max(p[1] for p in peaks.values()),
     }
 
 
@@ -246,7 +256,6 @@ def main() -> None:
             "speed-up",
             "job_rss_mb",
             "worker_rss_mb",
-            "block_rss_mb",
             "load",
         ],
     )
