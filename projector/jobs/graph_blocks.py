@@ -29,9 +29,10 @@ BlockRunner = Callable[[np.ndarray, Path, GraphPlan], Iterable[Rows]]
 
 
 def run_blocks_here(X: np.ndarray, tensor: Path, plan: GraphPlan) -> Iterator[Rows]:
-    """The block runner of local jobs: every block in this process, one after the other."""
+    """The block runner of local jobs: every block in this process, one after the other, each on every core."""
+    threads = os.cpu_count() or 1
     for start, stop in plan.blocks:
-        yield build_block(X, plan, start, stop)
+        yield build_block(X, plan, start, stop, n_jobs=threads)
 
 
 def build_graph_cache(
