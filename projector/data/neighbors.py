@@ -164,7 +164,6 @@ def _missing(dest: Path) -> None:
     raise FileNotFoundError(f"{dest.name}: the int8 copy is incomplete")
 
 
-MAX_QUERY_VECTORS = 1000
 MAX_VECTOR_K = 1000
 SCORE_BLOCK = 1 << 22  # float32 scores held at once by a vector query (16 MiB)
 
