@@ -94,10 +94,8 @@ class LocalExecutor(Executor):
 
     def _run_process(self, spec: JobSpec, emit: Emit, stop: threading.Event) -> str | None:
         receiver, sender = self._ctx.Pipe(duplex=False)
-        if isinstance(self._entry, str):
-            process = self._ctx.Process(target=call_named, args=(self._entry, sender, spec), daemon=True)
-        else:
-            process = self._ctx.Process(target=self._entry, args=(sender, spec), daemon=True)
+        target, args = (call_named, (self._entry, sender, spec)) if isinstance(self._entry, str) else (self._entry, (sender, spec))
+        process = self._ctx.Process(target=target, args=args, daemon=True)
         try:
             process.start()
             sender.close()
